@@ -1,0 +1,25 @@
+import type { Grant, GranteeKind } from "../core/grants.js";
+
+/**
+ * What exists in the target database, and what the grantees this service manages actually hold.
+ * Read in a few set-based queries (never one round trip per object, DESIGN §6).
+ */
+export interface TargetInventory {
+  readonly schemas: ReadonlySet<string>;
+  /** tableKey(schema, table) -> column names. Views count as tables. */
+  readonly tables: ReadonlyMap<string, ReadonlySet<string>>;
+  /** granteeKey({kind, name}) of every group and role. PostgreSQL lists each role under both kinds. */
+  readonly grantees: ReadonlySet<string>;
+  /**
+   * Privileges explicitly held by the grantees asked about: table-level grants have columns = null,
+   * column-level grants list their columns (one Grant per grantee x table x privilege).
+   */
+  readonly held: readonly Grant[];
+}
+
+export interface InventoryRequest {
+  /** The grantees whose privileges matter (desired or recorded); others are never read. */
+  readonly grantees: readonly { readonly kind: GranteeKind; readonly name: string }[];
+  /** Schemas the state schema lives in and other schemas never to report. */
+  readonly excludeSchemas: readonly string[];
+}
