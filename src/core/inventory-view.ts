@@ -1,0 +1,12 @@
+import type { Grant } from "./grants.js";
+
+/**
+ * The part of the target inventory the planner reads (the full type lives with the adapters in
+ * src/target/inventory-model.ts and satisfies this one).
+ */
+export interface InventoryLike {
+  readonly schemas: ReadonlySet<string>;
+  readonly tables: ReadonlyMap<string, ReadonlySet<string>>;
+  readonly grantees: ReadonlySet<string>;
+  readonly held: readonly Grant[];
+}

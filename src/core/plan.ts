@@ -1,0 +1,281 @@
+import type { SafetyConfig } from "../config/schema.js";
+import type { InventoryLike } from "./inventory-view.js";
+import { type Diagnostic, formatDiagnostic, warning } from "./diagnostics.js";
+import {
+  type DesiredGrant,
+  type Dialect,
+  type Grant,
+  type Grantee,
+  type ObjectRef,
+  type Privilege,
+  type RecordedGrant,
+  compareStrings,
+  grantSlotKey,
+  granteeKey,
+  tableKey,
+} from "./grants.js";
+
+export type ChangeOp = "grant" | "revoke";
+
+/** Why a change is in the plan, named as a sentence (Terraform's ResourceInstanceChangeActionReason). */
+export type ChangeReason =
+  | "grantBecausePolicy"
+  | "grantBecauseDriftRepair"
+  | "grantBecauseColumnsWidened"
+  | "grantBecauseFormChanged"
+  | "revokeBecauseNoPolicy"
+  | "revokeBecauseColumnsNarrowed"
+  | "revokeBecauseFormChanged";
+
+export interface Change extends Grant {
+  readonly op: ChangeOp;
+  readonly because: readonly string[];
+  readonly reason: ChangeReason;
+}
+
+/** A row change in the state schema; same shape as the state store's StateRowChange. */
+export interface RecordChange {
+  readonly op: "record" | "forget";
+  readonly grant: Grant;
+  readonly because: readonly string[];
+}
+
+/** One slot's changes, applied atomically: revokes first, then grants, then its state rows. */
+export interface PlanStep {
+  readonly changes: readonly Change[];
+  readonly records: readonly RecordChange[];
+}
+
+export type PendingReason = "grantee" | "schema" | "table" | "columns";
+
+export interface PendingGrant extends Grant {
+  readonly missing: PendingReason;
+  readonly because: readonly string[];
+}
+
+export interface Plan {
+  /** Sorted (schema, table, grantee, privilege, op): two plans of one state are byte-identical. */
+  readonly changes: readonly Change[];
+  /** The same changes in execution units, plus state-only corrections (forgetting grants whose object is gone). */
+  readonly steps: readonly PlanStep[];
+  readonly pending: readonly PendingGrant[];
+  readonly warnings: readonly string[];
+  readonly summary: { readonly grants: number; readonly revokes: number; readonly pending: number; readonly unchanged: number; readonly stateOnly: number };
+  readonly safety: { readonly refused: boolean; readonly forced: boolean; readonly reasons: readonly string[] };
+  /** False while any desired grant is pending. Apply does not depend on it. */
+  readonly complete: boolean;
+  /** True when apply would do anything (SQL or state rows) and safety allows it. */
+  readonly applyable: boolean;
+}
+
+export interface PlanInput {
+  readonly desired: readonly DesiredGrant[];
+  readonly recorded: readonly RecordedGrant[];
+  readonly inventory: InventoryLike;
+  readonly dialect: Dialect;
+  readonly policyCount: number;
+  readonly safety: SafetyConfig;
+  readonly force: boolean;
+  readonly diagnostics: readonly Diagnostic[];
+}
+
+interface Held {
+  full: boolean;
+  columns: Set<string>;
+}
+
+/**
+ * Desired vs recorded vs actual -> Plan (DESIGN §3, §4.2). Revokes only what the state says this
+ * service granted; re-grants recorded grants that vanished (drift); moves between full-table and
+ * column-subset access revoke the old form before granting the new one, in one step.
+ */
+export function planChanges(input: PlanInput): Plan {
+  const { inventory } = input;
+  const diagnostics: Diagnostic[] = [...input.diagnostics];
+  const desiredBySlot = new Map<string, DesiredGrant>();
+  for (const grant of input.desired) desiredBySlot.set(grantSlotKey(grant), grant);
+  const recordedBySlot = new Map<string, RecordedGrant[]>();
+  for (const grant of input.recorded) {
+    const key = grantSlotKey(grant);
+    const list = recordedBySlot.get(key);
+    if (list === undefined) recordedBySlot.set(key, [grant]);
+    else list.push(grant);
+  }
+  const heldBySlot = new Map<string, Held>();
+  for (const grant of inventory.held) {
+    const key = grantSlotKey(grant);
+    let held = heldBySlot.get(key);
+    if (held === undefined) heldBySlot.set(key, (held = { full: false, columns: new Set() }));
+    if (grant.object.columns === null) held.full = true;
+    else for (const c of grant.object.columns) held.columns.add(c);
+  }
+
+  const steps: { key: string; step: PlanStep }[] = [];
+  const pending: PendingGrant[] = [];
+  let unchanged = 0;
+  const slotKeys = new Set([...desiredBySlot.keys(), ...recordedBySlot.keys()]);
+
+  for (const key of slotKeys) {
+    const desired = desiredBySlot.get(key);
+    const recordedList = recordedBySlot.get(key) ?? [];
+    const any = (desired ?? recordedList[0])!;
+    const slot: Grant = { grantee: any.grantee, privilege: any.privilege, object: { schema: any.object.schema, table: any.object.table, columns: null } };
+    const held = heldBySlot.get(key) ?? { full: false, columns: new Set<string>() };
+    const recFull = recordedList.some((g) => g.object.columns === null);
+    const recCols = new Set(recordedList.flatMap((g) => g.object.columns ?? []));
+    const recBecause = recordedList[0]?.because ?? [];
+    const exists = objectExists(inventory, slot);
+
+    // What may be granted now: the desired grant minus what the target lacks (pending).
+    let wantFull = false;
+    let wantCols: string[] = [];
+    if (desired !== undefined) {
+      if (exists !== true) {
+        pending.push({ ...desired, missing: exists });
+      } else if (desired.object.columns === null) {
+        wantFull = true;
+      } else {
+        const present = inventory.tables.get(tableKey(slot.object.schema, slot.object.table!))!;
+        wantCols = desired.object.columns.filter((c) => present.has(c));
+        const missing = desired.object.columns.filter((c) => !present.has(c));
+        if (missing.length > 0) {
+          pending.push({ ...desired, object: { ...desired.object, columns: missing }, missing: "columns" });
+        }
+      }
+    }
+    const because = desired?.because ?? recBecause;
+    const changes: Change[] = [];
+    const records: RecordChange[] = [];
+    const change = (op: ChangeOp, columns: readonly string[] | null, reason: ChangeReason) =>
+      changes.push({ op, grantee: slot.grantee, privilege: slot.privilege, object: withColumns(slot.object, columns), because, reason });
+    const record = (op: "record" | "forget", columns: readonly string[] | null) =>
+      records.push({ op, grant: { ...slot, object: withColumns(slot.object, columns) }, because });
+    const forgetRecorded = () => {
+      if (recFull) record("forget", null);
+      if (recCols.size > 0) record("forget", sorted(recCols));
+    };
+
+    if (exists !== true && desired === undefined) {
+      // The object or grantee is gone: the grant went with it. Only the state needs correcting.
+      forgetRecorded();
+    } else if (wantFull) {
+      if (recFull) {
+        if (!held.full) {
+          change("grant", null, "grantBecauseDriftRepair");
+          record("record", null);
+        } else unchanged++;
+        if (recCols.size > 0) record("forget", sorted(recCols));
+      } else if (recCols.size > 0) {
+        const revoke = sorted(recCols).filter((c) => held.columns.has(c));
+        if (revoke.length > 0) change("revoke", revoke, "revokeBecauseFormChanged");
+        change("grant", null, "grantBecauseFormChanged");
+        record("forget", sorted(recCols));
+        record("record", null);
+      } else if (held.full) {
+        unchanged++; // held through a grant made outside the service: not ours, not recorded
+      } else if (held.columns.size > 0 && input.dialect === "redshift" && slot.object.table !== null) {
+        // Redshift errors on a table-level GRANT while column-level grants of the same privilege exist.
+        diagnostics.push(warning(`${describeSlot(slot)}: column-level grants made outside the service block the table-level grant Lake Formation allows; revoke them by hand`));
+      } else {
+        change("grant", null, "grantBecausePolicy");
+        record("record", null);
+      }
+    } else if (wantCols.length > 0) {
+      const want = new Set(wantCols);
+      if (recFull) {
+        if (held.full) change("revoke", null, "revokeBecauseFormChanged");
+        change("grant", wantCols, "grantBecauseFormChanged");
+        record("forget", null);
+        record("record", wantCols);
+        if (recCols.size > 0) record("forget", sorted(recCols).filter((c) => !want.has(c)));
+      } else if (held.full && recCols.size === 0) {
+        diagnostics.push(warning(`${describeSlot(slot)}: held at table level through a grant made outside the service, wider than the columns Lake Formation allows`));
+        unchanged++;
+      } else {
+        const narrowed = sorted(recCols).filter((c) => !want.has(c));
+        const revoke = narrowed.filter((c) => held.columns.has(c));
+        const grant = wantCols.filter((c) => !held.columns.has(c));
+        const widened = grant.some((c) => !recCols.has(c));
+        // REVOKE SELECT (a, b, c) also takes away a column the new subset keeps: revoke only the
+        // columns that leave, grant only those that join (DESIGN §3).
+        if (revoke.length > 0) change("revoke", revoke, "revokeBecauseColumnsNarrowed");
+        if (grant.length > 0) change("grant", grant, widened ? (recCols.size > 0 ? "grantBecauseColumnsWidened" : "grantBecausePolicy") : "grantBecauseDriftRepair");
+        if (narrowed.length > 0) record("forget", narrowed);
+        const toRecord = wantCols.filter((c) => recCols.has(c) || grant.includes(c));
+        if (grant.length > 0 && toRecord.length > 0) record("record", toRecord);
+        if (changes.length === 0 && narrowed.length === 0) unchanged++;
+      }
+    } else {
+      // Nothing may be granted (no policy, or the desired grant is pending).
+      if (recFull && held.full && exists === true) change("revoke", null, "revokeBecauseNoPolicy");
+      const revokeCols = sorted(recCols).filter((c) => held.columns.has(c));
+      if (revokeCols.length > 0 && exists === true && !held.full) change("revoke", revokeCols, "revokeBecauseNoPolicy");
+      forgetRecorded();
+    }
+    if (changes.length > 0 || records.length > 0) steps.push({ key: sortKey(slot), step: { changes, records } });
+  }
+
+  steps.sort((a, b) => compareStrings(a.key, b.key));
+  const changes = steps.flatMap((s) => s.step.changes).sort(compareChanges);
+  const grants = changes.filter((c) => c.op === "grant").length;
+  const revokes = changes.length - grants;
+  const stateOnly = steps.filter((s) => s.step.changes.length === 0).length;
+  const safety = checkSafety(input, revokes, recordedBySlot.size);
+  pending.sort((a, b) => compareStrings(sortKey(a), sortKey(b)));
+  return {
+    changes,
+    steps: steps.map((s) => s.step),
+    pending,
+    warnings: [...new Set(diagnostics.map(formatDiagnostic))],
+    summary: { grants, revokes, pending: pending.length, unchanged, stateOnly },
+    safety,
+    complete: pending.length === 0,
+    applyable: steps.length > 0 && !safety.refused,
+  };
+}
+
+function checkSafety(input: PlanInput, revokes: number, recordedSlots: number): Plan["safety"] {
+  const reasons: string[] = [];
+  if (input.policyCount === 0 && recordedSlots > 0) {
+    reasons.push(`the source has no policies while ${recordedSlots} grants are recorded: the source looks broken`);
+  }
+  if (revokes > input.safety.maxRevokes) {
+    reasons.push(`the plan revokes ${revokes} grants, more than safety.maxRevokes (${input.safety.maxRevokes})`);
+  }
+  if (recordedSlots > 0 && revokes / recordedSlots > input.safety.maxRevokeRatio) {
+    reasons.push(`the plan revokes ${revokes} of ${recordedSlots} recorded grants, more than safety.maxRevokeRatio (${input.safety.maxRevokeRatio})`);
+  }
+  return { refused: reasons.length > 0 && !input.force, forced: reasons.length > 0 && input.force, reasons };
+}
+
+/** true, or what is missing in the target for this grant. */
+function objectExists(inventory: InventoryLike, grant: Grant): true | Exclude<PendingReason, "columns"> {
+  if (!inventory.grantees.has(granteeKey(grant.grantee))) return "grantee";
+  if (!inventory.schemas.has(grant.object.schema)) return "schema";
+  if (grant.object.table !== null && !inventory.tables.has(tableKey(grant.object.schema, grant.object.table))) return "table";
+  return true;
+}
+
+function withColumns(object: ObjectRef, columns: readonly string[] | null): ObjectRef {
+  return { schema: object.schema, table: object.table, columns };
+}
+
+function sorted(values: Iterable<string>): string[] {
+  return [...values].sort(compareStrings);
+}
+
+function describeSlot(grant: Grant): string {
+  const object = grant.object.table === null ? `schema ${grant.object.schema}` : `${grant.object.schema}.${grant.object.table}`;
+  return `${grant.privilege} on ${object} for ${grant.grantee.kind} ${grant.grantee.name}`;
+}
+
+/** Sort key: schema, table (schema-level first), grantee, privilege. */
+function sortKey(grant: Grant): string {
+  return JSON.stringify([grant.object.schema, grant.object.table ?? "", grant.object.table === null ? 0 : 1, grant.grantee.kind, grant.grantee.name, grant.privilege]);
+}
+
+function compareChanges(a: Change, b: Change): number {
+  return compareStrings(sortKey(a), sortKey(b)) || compareStrings(a.op, b.op);
+}
+
+export type { Grantee, Privilege };

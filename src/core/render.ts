@@ -1,0 +1,160 @@
+import { compareStrings, type Dialect, type Grant, type Grantee } from "./grants.js";
+import type { Change, Plan, PlanStep, RecordChange } from "./plan.js";
+import { byteLength, qualifiedName, quoteIdent } from "./sql.js";
+
+/** Data API limits (aws-facts §5.1, §5.3, trap 15). */
+export const MAX_STATEMENT_BYTES = 100_000;
+export const MAX_BATCH_STATEMENTS = 40;
+/** Objects per merged statement: keeps each unit's state rows well inside one batch. */
+export const MAX_OBJECTS_PER_STATEMENT = 1000;
+
+/**
+ * One keyword per grantee (aws-facts §6.1: `TO GROUP a, b` may read b as a group): Redshift writes
+ * `GROUP g` / `ROLE r`; PostgreSQL has no ROLE keyword there, a bare name serves both (§7).
+ */
+export function granteeSql(grantee: Grantee, dialect: Dialect): string {
+  if (dialect === "postgres") return quoteIdent(grantee.name);
+  return `${grantee.kind === "group" ? "GROUP" : "ROLE"} ${quoteIdent(grantee.name)}`;
+}
+
+function objectSql(grant: Grant): string {
+  if (grant.object.table === null) return `SCHEMA ${quoteIdent(grant.object.schema)}`;
+  return `TABLE ${qualifiedName(grant.object.schema, grant.object.table)}`;
+}
+
+function privilegeSql(grant: Grant): string {
+  const columns = grant.object.columns;
+  return columns === null ? grant.privilege : `${grant.privilege} (${columns.map(quoteIdent).join(", ")})`;
+}
+
+/** The statement for one change, uncoalesced. */
+export function renderChange(change: Change, dialect: Dialect): string {
+  const verb = change.op === "grant" ? "GRANT" : "REVOKE";
+  const direction = change.op === "grant" ? "TO" : "FROM";
+  return `${verb} ${privilegeSql(change)} ON ${objectSql(change)} ${direction} ${granteeSql(change.grantee, dialect)}`;
+}
+
+export interface Batch {
+  /** GRANT/REVOKE statements followed by the state statements for exactly those changes. */
+  readonly statements: readonly string[];
+  readonly changes: readonly Change[];
+  readonly records: readonly RecordChange[];
+}
+
+export interface RenderOptions {
+  readonly dialect: Dialect;
+  /** Renders the state rows of one batch (the state store's renderStateStatements, bound by the caller). */
+  readonly stateStatements: (records: readonly RecordChange[]) => readonly string[];
+  readonly maxStatementBytes?: number;
+  readonly maxBatchStatements?: number;
+}
+
+interface Unit {
+  readonly sql: readonly string[];
+  readonly steps: readonly PlanStep[];
+}
+
+/**
+ * Plan -> batches of statements. Whole-object grants and revokes of one grantee and privilege are
+ * merged into statements listing many objects, bounded in bytes; column changes and full-table <->
+ * column-subset moves stay one unit, so a step's revoke, grant and state rows always share a batch
+ * (one transaction). Revokes run before grants.
+ */
+export function renderBatches(plan: Plan, options: RenderOptions): Batch[] {
+  const maxBytes = options.maxStatementBytes ?? MAX_STATEMENT_BYTES;
+  const maxStatements = options.maxBatchStatements ?? MAX_BATCH_STATEMENTS;
+  const units = renderUnits(plan.steps, options.dialect, maxBytes);
+  const batches: Batch[] = [];
+  let current: Unit[] = [];
+  let estimate = 0;
+  const flush = () => {
+    if (current.length > 0) batches.push(...finishBatch(current, options, maxStatements));
+    current = [];
+    estimate = 0;
+  };
+  for (const unit of units) {
+    const cost = unit.sql.length + estimateStateStatements(unit.steps, maxBytes);
+    if (current.length > 0 && estimate + cost > maxStatements) flush();
+    current.push(unit);
+    estimate += cost;
+  }
+  flush();
+  return batches;
+}
+
+/** State rows are a few hundred bytes each; a DELETE and an INSERT per ~100 KB of rows. */
+function estimateStateStatements(steps: readonly PlanStep[], maxBytes: number): number {
+  let rows = 0;
+  for (const step of steps) for (const r of step.records) rows += r.grant.object.columns?.length ?? 1;
+  return rows === 0 ? 0 : 2 * Math.ceil((rows * 600) / maxBytes) + 0.01;
+}
+
+function finishBatch(units: readonly Unit[], options: RenderOptions, maxStatements: number): Batch[] {
+  const steps = units.flatMap((u) => u.steps);
+  const records = steps.flatMap((s) => s.records);
+  const statements = [...units.flatMap((u) => u.sql), ...(records.length > 0 ? options.stateStatements(records) : [])];
+  if (statements.length > maxStatements && units.length > 1) {
+    const half = Math.ceil(units.length / 2);
+    return [...finishBatch(units.slice(0, half), options, maxStatements), ...finishBatch(units.slice(half), options, maxStatements)];
+  }
+  return [{ statements, changes: steps.flatMap((s) => s.changes), records }];
+}
+
+function renderUnits(steps: readonly PlanStep[], dialect: Dialect, maxBytes: number): Unit[] {
+  const mergeable = new Map<string, PlanStep[]>();
+  const single: Unit[] = [];
+  const stateOnly: PlanStep[] = [];
+  for (const step of steps) {
+    const only = step.changes.length === 1 ? step.changes[0]! : null;
+    if (step.changes.length === 0) stateOnly.push(step);
+    else if (only !== null && only.object.columns === null) {
+      const key = JSON.stringify([only.op === "revoke" ? 0 : 1, only.grantee.kind, only.grantee.name, only.privilege, only.object.table === null ? 0 : 1]);
+      const list = mergeable.get(key);
+      if (list === undefined) mergeable.set(key, [step]);
+      else list.push(step);
+    } else {
+      single.push({ sql: step.changes.map((c) => renderChange(c, dialect)), steps: [step] });
+    }
+  }
+  const merged: { key: string; unit: Unit }[] = [];
+  for (const [key, group] of mergeable) {
+    for (const unit of mergeSteps(group, dialect, maxBytes)) merged.push({ key, unit });
+  }
+  merged.sort((a, b) => compareStrings(a.key, b.key));
+  const revokes = merged.filter((m) => m.key.startsWith("[0")).map((m) => m.unit);
+  const grants = merged.filter((m) => m.key.startsWith("[1")).map((m) => m.unit);
+  const forgets: Unit[] = stateOnly.length > 0 ? [{ sql: [], steps: stateOnly }] : [];
+  return [...forgets, ...revokes, ...single, ...grants];
+}
+
+/** `GRANT p ON TABLE a, b, c TO g` for steps that share op, grantee and privilege, split by bytes. */
+function mergeSteps(steps: readonly PlanStep[], dialect: Dialect, maxBytes: number): Unit[] {
+  const first = steps[0]!.changes[0]!;
+  const verb = first.op === "grant" ? "GRANT" : "REVOKE";
+  const direction = first.op === "grant" ? "TO" : "FROM";
+  const kind = first.object.table === null ? "SCHEMA" : "TABLE";
+  const head = `${verb} ${first.privilege} ON ${kind} `;
+  const tail = ` ${direction} ${granteeSql(first.grantee, dialect)}`;
+  const fixed = byteLength(head) + byteLength(tail);
+  const units: Unit[] = [];
+  let names: string[] = [];
+  let chunk: PlanStep[] = [];
+  let bytes = fixed;
+  const flush = () => {
+    if (names.length > 0) units.push({ sql: [`${head}${names.join(", ")}${tail}`], steps: chunk });
+    names = [];
+    chunk = [];
+    bytes = fixed;
+  };
+  for (const step of steps) {
+    const c = step.changes[0]!;
+    const name = c.object.table === null ? quoteIdent(c.object.schema) : qualifiedName(c.object.schema, c.object.table);
+    const size = byteLength(name) + 2;
+    if (names.length > 0 && (bytes + size > maxBytes || names.length >= MAX_OBJECTS_PER_STATEMENT)) flush();
+    names.push(name);
+    chunk.push(step);
+    bytes += size;
+  }
+  flush();
+  return units;
+}
