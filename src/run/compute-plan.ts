@@ -1,0 +1,76 @@
+import { createHash } from "node:crypto";
+import type { CatalogSnapshot, CatalogSource } from "../catalog/model.js";
+import type { Config } from "../config/schema.js";
+import { warning } from "../core/diagnostics.js";
+import { granteeKey, type Grantee } from "../core/grants.js";
+import { mapEntitlements } from "../core/map.js";
+import { type Plan, planChanges } from "../core/plan.js";
+import { resolvePolicies } from "../core/resolve.js";
+import type { SqlExecutor } from "../target/executor.js";
+import { readRecordedGrants } from "../target/state-store.js";
+import { readInventory } from "./wiring.js";
+
+export interface PlanResult {
+  readonly plan: Plan;
+  readonly snapshot: CatalogSnapshot;
+  /** sha256 of the catalog as read: recorded with the run, tells whether tag assignments changed. */
+  readonly catalogHash: string;
+  readonly timings: Readonly<Record<string, number>>;
+}
+
+export interface ProgressSink {
+  (phase: "reading source" | "resolving" | "reading target" | "planning", detail?: string): void;
+}
+
+/**
+ * Everything up to the plan: read-only on both sides, so it serves `plan`, `GET /plan` and the
+ * first half of `apply`. Works before the state schema exists (nothing recorded yet).
+ */
+export async function computePlan(options: {
+  readonly config: Config;
+  readonly source: CatalogSource;
+  readonly executor: SqlExecutor;
+  readonly force?: boolean;
+  readonly progress?: ProgressSink;
+}): Promise<PlanResult> {
+  const { config, source, executor } = options;
+  const progress = options.progress ?? (() => undefined);
+  const timings: Record<string, number> = {};
+  const timed = async <T>(name: string, work: () => Promise<T> | T): Promise<T> => {
+    const start = performance.now();
+    try {
+      return await work();
+    } finally {
+      timings[name] = Math.round(performance.now() - start);
+    }
+  };
+
+  progress("reading source");
+  const { snapshot, warnings: sourceWarnings } = await timed("source", () => source.read());
+  progress("resolving");
+  const entitlements = await timed("resolve", () => resolvePolicies(snapshot));
+  const desired = await timed("map", () => mapEntitlements(entitlements, config.mapping, executor.dialect));
+  progress("reading target");
+  const recorded = await timed("recorded", () => readRecordedGrants(executor, config.stateSchema));
+  const grantees = new Map<string, Grantee>();
+  for (const g of desired.grantees) grantees.set(granteeKey(g), g);
+  for (const g of recorded) grantees.set(granteeKey(g.grantee), g.grantee);
+  const inventory = await timed("inventory", () =>
+    readInventory(executor, { grantees: [...grantees.values()], excludeSchemas: [config.stateSchema] }),
+  );
+  progress("planning");
+  const plan = await timed("plan", () =>
+    planChanges({
+      desired: desired.grants,
+      recorded,
+      inventory,
+      dialect: executor.dialect,
+      policyCount: snapshot.policies.length,
+      safety: config.safety,
+      force: options.force ?? false,
+      diagnostics: [...sourceWarnings.map(warning), ...entitlements.diagnostics, ...desired.diagnostics],
+    }),
+  );
+  const catalogHash = createHash("sha256").update(JSON.stringify(snapshot)).digest("hex");
+  return { plan, snapshot, catalogHash, timings };
+}

@@ -1,0 +1,55 @@
+import type { CatalogSource } from "../catalog/model.js";
+import { createAwsSource } from "../catalog/aws-source.js";
+import { createFileSource } from "../catalog/file-source.js";
+import type { Config } from "../config/schema.js";
+import { createDynamoDbLock } from "../lock/dynamodb-lock.js";
+import type { RunLock } from "../lock/lock.js";
+import { createMemoryLock } from "../lock/memory-lock.js";
+import { createDataApiExecutor } from "../target/data-api-executor.js";
+import type { SqlExecutor } from "../target/executor.js";
+import { readPostgresInventory } from "../target/inventory-postgres.js";
+import { readRedshiftInventory } from "../target/inventory-redshift.js";
+import type { InventoryRequest, TargetInventory } from "../target/inventory-model.js";
+import { createPgliteExecutor, createPostgresExecutor } from "../target/postgres-executor.js";
+
+/** The adapters a config asks for: the only place that knows every kind of source, target and lock. */
+export function openSource(config: Config): CatalogSource {
+  const source = config.source;
+  return source.kind === "file" ? createFileSource(source.path) : createAwsSource(source);
+}
+
+export async function openTarget(config: Config): Promise<SqlExecutor> {
+  const target = config.target;
+  switch (target.kind) {
+    case "postgres":
+      return createPostgresExecutor(target.url);
+    case "pglite":
+      return createPgliteExecutor(target.dataDir === undefined ? {} : { dataDir: target.dataDir });
+    case "data-api":
+      return createDataApiExecutor(target);
+  }
+}
+
+export function openLock(config: Config): RunLock {
+  const lock = config.lock;
+  return lock.kind === "memory" ? createMemoryLock() : createDynamoDbLock(lock);
+}
+
+/** A stable name for the target, used as the lease key: two configs on one target share a lease. */
+export function targetKey(config: Config): string {
+  const t = config.target;
+  switch (t.kind) {
+    case "postgres": {
+      const url = new URL(t.url);
+      return `postgres://${url.hostname}:${url.port || "5432"}${url.pathname}#${config.stateSchema}`;
+    }
+    case "pglite":
+      return `pglite:${t.dataDir ?? "memory"}#${config.stateSchema}`;
+    case "data-api":
+      return `redshift:${t.clusterIdentifier ?? t.workgroupName}/${t.database}#${config.stateSchema}`;
+  }
+}
+
+export function readInventory(executor: SqlExecutor, request: InventoryRequest): Promise<TargetInventory> {
+  return executor.dialect === "redshift" ? readRedshiftInventory(executor, request) : readPostgresInventory(executor, request);
+}
