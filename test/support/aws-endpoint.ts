@@ -1,0 +1,55 @@
+/**
+ * A bare HTTP endpoint on 127.0.0.1 for the few tests that must go through the SDK's own middleware
+ * (retry, error parsing): aws-sdk-client-mock replaces `send`, so no retry ever runs under it.
+ * Answers Lake Formation (restJson1, `POST /<Operation>`) and Glue (awsJson1_1,
+ * `X-Amz-Target: AWSGlue.<Operation>`) with whatever the test's handler returns.
+ */
+import { createServer, type IncomingMessage } from "node:http";
+import type { AddressInfo } from "node:net";
+
+export interface FakeAwsReply {
+  readonly status: number;
+  readonly body: unknown;
+  /** restJson1 carries the error code in this header; awsJson1_1 in the body's `__type`. */
+  readonly errorType?: string;
+}
+
+export interface FakeAwsEndpoint {
+  readonly url: string;
+  /** Operation names in the order they were received. */
+  readonly calls: string[];
+  close(): Promise<void>;
+}
+
+export async function startFakeAwsEndpoint(reply: (operation: string, body: unknown) => FakeAwsReply): Promise<FakeAwsEndpoint> {
+  const calls: string[] = [];
+  const server = createServer((req, res) => {
+    void readBody(req).then((text) => {
+      const target = req.headers["x-amz-target"];
+      const operation = typeof target === "string" ? (target.split(".").pop() ?? "") : (req.url ?? "/").slice(1).split("?")[0] ?? "";
+      calls.push(operation);
+      const answer = reply(operation, text === "" ? {} : JSON.parse(text));
+      const headers: Record<string, string> = { "content-type": typeof target === "string" ? "application/x-amz-json-1.1" : "application/json" };
+      if (answer.errorType !== undefined) headers["x-amzn-errortype"] = answer.errorType;
+      res.writeHead(answer.status, headers).end(JSON.stringify(answer.body));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    calls,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        // The SDK keeps connections alive; close() alone would wait for them.
+        server.closeAllConnections();
+      }),
+  };
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString("utf8");
+}
