@@ -17,7 +17,7 @@ export function effectiveTags(parent: TagMap, assigned: TagMap): TagMap {
 export function matchesExpression(expression: Expression, tags: TagMap): boolean {
   for (const key of Object.keys(expression)) {
     const value = tags[key];
-    if (value === undefined) return false;
+    if (value === undefined || value === "*") return false;
     const allowed = expression[key] ?? [];
     if (!allowed.includes(value)) return false;
   }
