@@ -246,7 +246,9 @@ function preparePolicies(snapshot: CatalogSnapshot, diagnostics: Diagnostic[]): 
 
 /** LF: a saved expression's name wins over an empty inline list (aws-facts §1.6, trap 3). */
 export function policyExpression(policy: PolicyEntry, expressions: Readonly<Record<string, Expression>>): Expression | undefined {
-  if (policy.expressionName !== undefined) return expressions[policy.expressionName];
+  if (policy.expressionName !== undefined) {
+    return Object.hasOwn(expressions, policy.expressionName) ? expressions[policy.expressionName] : undefined;
+  }
   return policy.expression ?? {};
 }
 
