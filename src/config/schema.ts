@@ -95,7 +95,7 @@ export const mappingSchema = z.strictObject({
     })
     .default({ include: ["*"], exclude: [], rename: {} }),
   /** LF permission -> Redshift table privileges; replaces the dialect's default for that permission. */
-  privileges: z.record(z.enum(["SELECT", "INSERT", "DELETE", "DROP", "ALTER"]), z.array(z.enum(["SELECT", "INSERT", "UPDATE", "DELETE", "DROP", "REFERENCES", "TRUNCATE"]))).default({}),
+  privileges: z.partialRecord(z.enum(["SELECT", "INSERT", "DELETE", "DROP", "ALTER"]), z.array(z.enum(["SELECT", "INSERT", "UPDATE", "DELETE", "DROP", "REFERENCES", "TRUNCATE"]))).default({}),
 });
 
 export const safetySchema = z.strictObject({
