@@ -113,7 +113,7 @@ function principalMapper(mapping: MappingConfig, diagnostics: Diagnostic[]): (pr
     const cached = cache.get(principal);
     if (cached !== undefined || cache.has(principal)) return cached ?? null;
     let grantee: Grantee | null = null;
-    const explicit = mapping.principals[principal];
+    const explicit = Object.hasOwn(mapping.principals, principal) ? mapping.principals[principal] : undefined;
     if (typeof explicit === "string") grantee = { kind: "group", name: explicit };
     else if (explicit !== undefined) grantee = { kind: explicit.kind, name: explicit.name };
     else {
@@ -136,7 +136,7 @@ function schemaMapper(mapping: MappingConfig): (database: string) => string | nu
   const isExcluded = mapping.databases.exclude.length > 0 ? picomatch(mapping.databases.exclude, { dot: true }) : () => false;
   return (database) => {
     if (!isIncluded(database) || isExcluded(database)) return null;
-    return mapping.databases.rename[database] ?? database;
+    return Object.hasOwn(mapping.databases.rename, database) ? mapping.databases.rename[database]! : database;
   };
 }
 
