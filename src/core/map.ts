@@ -33,7 +33,7 @@ export interface DesiredState {
  */
 export function mapEntitlements(entitlements: Entitlements, mapping: MappingConfig, dialect: Dialect): DesiredState {
   const diagnostics: Diagnostic[] = [];
-  const granteeOf = principalMapper(mapping, diagnostics);
+  const granteeOf = principalMapper(mapping, diagnostics, MAX_IDENTIFIER_BYTES[dialect]);
   const schemaOf = schemaMapper(mapping);
   const nameOf = identifierMapper(dialect, diagnostics);
   const privilegeMap = { ...DEFAULT_PRIVILEGES[dialect], ...mapping.privileges } as Record<LfTablePermission, readonly TablePrivilege[]>;
@@ -106,7 +106,7 @@ export function mapEntitlements(entitlements: Entitlements, mapping: MappingConf
   return { grants, grantees: [...granteesSeen.values()], diagnostics };
 }
 
-function principalMapper(mapping: MappingConfig, diagnostics: Diagnostic[]): (principal: string) => Grantee | null {
+function principalMapper(mapping: MappingConfig, diagnostics: Diagnostic[], maxBytes: number): (principal: string) => Grantee | null {
   const rules = mapping.principalRules.map((rule) => ({ ...rule, regex: new RegExp(rule.match) }));
   const cache = new Map<string, Grantee | null>();
   return (principal) => {
@@ -126,6 +126,11 @@ function principalMapper(mapping: MappingConfig, diagnostics: Diagnostic[]): (pr
       }
     }
     if (grantee === null) diagnostics.push(warning(`principal ${principal} has no grantee mapping: its policies are not applied`));
+    else if (grantee.name.length === 0 || grantee.name.includes("\u0000") || Buffer.byteLength(grantee.name, "utf8") > maxBytes) {
+      // The target would truncate the name and grant to another grantee (DESIGN §3: never truncated).
+      diagnostics.push(error(`principal ${principal}: grantee name ${JSON.stringify(grantee.name)} is empty, contains NUL or is longer than ${maxBytes} bytes: skipped, never truncated`));
+      grantee = null;
+    }
     cache.set(principal, grantee);
     return grantee;
   };
