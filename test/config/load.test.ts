@@ -2,6 +2,8 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { fileURLToPath } from "node:url";
+import { createFileSource } from "../../src/catalog/file-source.js";
 import { loadConfig, parseConfig } from "../../src/config/load.js";
 import { SyncError } from "../../src/errors.js";
 
@@ -201,5 +203,27 @@ describe("loadConfig", () => {
     expect(error.code).toBe("CONFIG_INVALID");
     expect(error.message).toContain(path);
     expect(error.cause).toMatchObject({ code: "ENOENT" });
+  });
+});
+
+describe("the demo config", () => {
+  const repo = fileURLToPath(new URL("../../", import.meta.url));
+
+  it("loads, and its catalog shows each case the demo is meant to show", async () => {
+    const config = await loadConfig(join(repo, "config/demo.yaml"), {});
+    expect(config.source).toStrictEqual({ kind: "file", path: join(repo, "config/demo-catalog.yaml") });
+    expect(config.target).toStrictEqual({ kind: "pglite", dataDir: join(repo, ".data/demo") });
+    if (config.source.kind !== "file") throw new Error("the demo reads a file");
+    const { snapshot } = await createFileSource(config.source.path).read();
+    const policies = snapshot.policies;
+    expect(snapshot.databases.map((d) => d.name)).toStrictEqual(["equity_research", "fund_data", "customer", "hr_restricted"]);
+    expect(policies.some((p) => p.expressionName !== undefined)).toBe(true);
+    expect(policies.some((p) => p.resourceType === "DATABASE" && p.permissions.includes("CREATE_TABLE"))).toBe(true);
+    expect(policies.some((p) => p.permissions.includes("ALL"))).toBe(true);
+    expect(policies.some((p) => p.permissions.includes("INSERT") && p.expression?.pii?.includes("false"))).toBe(true);
+    expect(policies.filter((p) => p.principal.includes(":user/")).length).toBe(1);
+    const fundData = snapshot.databases.find((d) => d.name === "fund_data");
+    expect(fundData?.tables.map((t) => t.name)).toContain("holdings_staging");
+    expect(snapshot.databases.flatMap((d) => d.tables.flatMap((t) => t.columns)).filter((c) => c.tags.pii === "true").length).toBeGreaterThanOrEqual(4);
   });
 });
