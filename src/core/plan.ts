@@ -269,9 +269,12 @@ function describeSlot(grant: Grant): string {
   return `${grant.privilege} on ${object} for ${grant.grantee.kind} ${grant.grantee.name}`;
 }
 
-/** Sort key: schema, table (schema-level first), grantee, privilege. */
+/**
+ * Sort key: schema, table (schema-level first), grantee, privilege. Joined by NUL (which no name may
+ * contain) so that comparing keys compares the parts in order; JSON would put "a b" before "a".
+ */
 function sortKey(grant: Grant): string {
-  return JSON.stringify([grant.object.schema, grant.object.table ?? "", grant.object.table === null ? 0 : 1, grant.grantee.kind, grant.grantee.name, grant.privilege]);
+  return [grant.object.schema, grant.object.table ?? "", grant.object.table === null ? 0 : 1, grant.grantee.kind, grant.grantee.name, grant.privilege].join("\u0000");
 }
 
 function compareChanges(a: Change, b: Change): number {
