@@ -159,8 +159,13 @@ export function planChanges(input: PlanInput): Plan {
       // The object or grantee is gone: the grant went with it. Only the state needs correcting.
       forgetRecorded();
     } else if (wantFull) {
-      if (recFull) {
+      if (input.dialect === "redshift" && slot.object.table !== null && !held.full && [...held.columns].some((c) => !recCols.has(c))) {
+        // Redshift errors on a table-level GRANT while column-level grants of the same privilege exist.
+        diagnostics.push(warning(`${describeSlot(slot)}: column-level grants made outside the service block the table-level grant Lake Formation allows; revoke them by hand`));
+      } else if (recFull) {
         if (!held.full) {
+          const revoke = sorted(recCols).filter((c) => held.columns.has(c));
+          if (revoke.length > 0) change("revoke", revoke, "revokeBecauseFormChanged");
           change("grant", null, "grantBecauseDriftRepair");
           record("record", null);
         } else unchanged++;
@@ -173,9 +178,6 @@ export function planChanges(input: PlanInput): Plan {
         record("record", null);
       } else if (held.full) {
         unchanged++; // held through a grant made outside the service: not ours, not recorded
-      } else if (held.columns.size > 0 && input.dialect === "redshift" && slot.object.table !== null) {
-        // Redshift errors on a table-level GRANT while column-level grants of the same privilege exist.
-        diagnostics.push(warning(`${describeSlot(slot)}: column-level grants made outside the service block the table-level grant Lake Formation allows; revoke them by hand`));
       } else {
         change("grant", null, "grantBecausePolicy");
         record("record", null);
