@@ -196,7 +196,10 @@ export function planChanges(input: PlanInput): Plan {
       } else {
         const narrowed = sorted(recCols).filter((c) => !want.has(c));
         const revoke = narrowed.filter((c) => held.columns.has(c));
-        const grant = wantCols.filter((c) => !held.columns.has(c));
+        // A column GRANT while the table level is held has no effect in Redshift (aws-facts §6.2): it
+        // would be planned again on every run.
+        if (held.full) diagnostics.push(warning(`${describeSlot(slot)}: held at table level through a grant made outside the service, wider than the columns Lake Formation allows`));
+        const grant = held.full ? [] : wantCols.filter((c) => !held.columns.has(c));
         const widened = grant.some((c) => !recCols.has(c));
         // REVOKE SELECT (a, b, c) also takes away a column the new subset keeps: revoke only the
         // columns that leave, grant only those that join (DESIGN §3).
