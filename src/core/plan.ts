@@ -231,7 +231,8 @@ export function planChanges(input: PlanInput): Plan {
     changes,
     steps: steps.map((s) => s.step),
     pending,
-    warnings: [...new Set(diagnostics.map(formatDiagnostic))],
+    // The planner's own warnings follow the input's order of grants: sorted, so plans compare byte for byte.
+    warnings: [...new Set([...input.diagnostics.map(formatDiagnostic), ...diagnostics.slice(input.diagnostics.length).map(formatDiagnostic).sort(compareStrings)])],
     summary: { grants, revokes, pending: pending.length, unchanged, stateOnly },
     safety,
     complete: pending.length === 0,
