@@ -147,8 +147,20 @@ export function inventoryFromRedshiftRows(rows: RedshiftInventoryRows): TargetIn
   for (const { grant, columns } of columnGrants.values()) {
     held.push({ ...grant, object: { ...grant.object, columns: [...columns].sort(compareStrings) } });
   }
-  held.sort((a, b) => compareStrings(grantSlotKey(a), grantSlotKey(b)) || Number(a.object.columns !== null) - Number(b.object.columns !== null));
+  held.sort(compareGrants);
   return { schemas, tables, grantees, held };
+}
+
+/** Grantee, schema, table (the schema's own grants first), privilege. */
+function compareGrants(a: Grant, b: Grant): number {
+  return (
+    compareStrings(a.grantee.kind, b.grantee.kind) ||
+    compareStrings(a.grantee.name, b.grantee.name) ||
+    compareStrings(a.object.schema, b.object.schema) ||
+    Number(a.object.table !== null) - Number(b.object.table !== null) ||
+    compareStrings(a.object.table ?? "", b.object.table ?? "") ||
+    compareStrings(a.privilege, b.privilege)
+  );
 }
 
 function text(row: Row, column: string): string {
