@@ -113,7 +113,7 @@ function renderUnits(steps: readonly PlanStep[], dialect: Dialect, maxBytes: num
       if (list === undefined) mergeable.set(key, [step]);
       else list.push(step);
     } else {
-      single.push({ sql: step.changes.map((c) => renderChange(c, dialect)), steps: [step] });
+      single.push({ sql: step.changes.flatMap((c) => renderColumnChunks(c, dialect, maxBytes)), steps: [step] });
     }
   }
   const merged: { key: string; unit: Unit }[] = [];
@@ -125,6 +125,29 @@ function renderUnits(steps: readonly PlanStep[], dialect: Dialect, maxBytes: num
   const grants = merged.filter((m) => m.key.startsWith("[1")).map((m) => m.unit);
   const forgets: Unit[] = stateOnly.length > 0 ? [{ sql: [], steps: stateOnly }] : [];
   return [...forgets, ...revokes, ...single, ...grants];
+}
+
+/**
+ * A column change as statements of at most maxBytes: a table has up to 1600 columns of up to 127
+ * bytes, more than one Data API statement holds (aws-facts §5.3). Splitting a column list means the same.
+ */
+function renderColumnChunks(change: Change, dialect: Dialect, maxBytes: number): string[] {
+  const columns = change.object.columns;
+  const whole = renderChange(change, dialect);
+  if (columns === null || byteLength(whole) <= maxBytes) return [whole];
+  const fixed = byteLength(renderChange({ ...change, object: { ...change.object, columns: [] } }, dialect));
+  const chunks: string[][] = [[]];
+  let bytes = fixed;
+  for (const column of columns) {
+    const size = byteLength(quoteIdent(column)) + 2;
+    if (chunks[chunks.length - 1]!.length > 0 && bytes + size > maxBytes) {
+      chunks.push([]);
+      bytes = fixed;
+    }
+    chunks[chunks.length - 1]!.push(column);
+    bytes += size;
+  }
+  return chunks.map((chunk) => renderChange({ ...change, object: { ...change.object, columns: chunk } }, dialect));
 }
 
 /** `GRANT p ON TABLE a, b, c TO g` for steps that share op, grantee and privilege, split by bytes. */
