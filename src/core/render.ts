@@ -97,6 +97,15 @@ function finishBatch(units: readonly Unit[], options: RenderOptions, maxStatemen
     const half = Math.ceil(units.length / 2);
     return [...finishBatch(units.slice(0, half), options, maxStatements), ...finishBatch(units.slice(half), options, maxStatements)];
   }
+  const only = units[0]!;
+  if (statements.length > maxStatements && only.steps.length > 1) {
+    // One merged unit whose state rows alone overflow the batch: its steps are independent, so
+    // render each half as its own statement (or, for state-only steps, no statement).
+    const half = Math.ceil(only.steps.length / 2);
+    const maxBytes = options.maxStatementBytes ?? MAX_STATEMENT_BYTES;
+    const part = (steps: readonly PlanStep[]): Unit[] => (only.sql.length === 0 ? [{ sql: [], steps }] : mergeSteps(steps, options.dialect, maxBytes));
+    return [...finishBatch(part(only.steps.slice(0, half)), options, maxStatements), ...finishBatch(part(only.steps.slice(half)), options, maxStatements)];
+  }
   return [{ statements, changes: steps.flatMap((s) => s.changes), records }];
 }
 
