@@ -1,0 +1,180 @@
+import { PGlite, type PGliteInterface } from "@electric-sql/pglite";
+import pg from "pg";
+import { SyncError } from "../errors.js";
+import type { Row, SqlExecutor, SqlValue } from "./executor.js";
+
+/**
+ * SqlExecutor over PostgreSQL: a `pg` Pool for a server, or PGlite in-process (the embedded
+ * default). Both return plain rows: timestamps as ISO strings, BIGINT and NUMERIC as strings.
+ */
+export interface PostgresExecutor extends SqlExecutor {
+  /** Runs a script of several statements outside the port (test fixtures, admin set-up). */
+  execScript(sql: string): Promise<void>;
+}
+
+const TYPE_OID = { INT8: 20, NUMERIC: 1700, DATE: 1082, TIMESTAMP: 1114, TIMESTAMPTZ: 1184 } as const;
+
+/** TIMESTAMP has no zone: the service writes UTC (state-store.ts), so it is read back as UTC. */
+function timestampToIso(text: string): string {
+  const date = new Date(`${text.replace(" ", "T")}Z`);
+  return Number.isNaN(date.getTime()) ? text : date.toISOString();
+}
+
+function timestamptzToIso(text: string): string {
+  const date = new Date(text.replace(" ", "T").replace(/([+-]\d\d)$/, "$1:00"));
+  return Number.isNaN(date.getTime()) ? text : date.toISOString();
+}
+
+const keepText = (text: string): string => text;
+
+const PARSERS: Readonly<Record<number, (text: string) => string>> = {
+  [TYPE_OID.INT8]: keepText,
+  [TYPE_OID.NUMERIC]: keepText,
+  [TYPE_OID.DATE]: keepText,
+  [TYPE_OID.TIMESTAMP]: timestampToIso,
+  [TYPE_OID.TIMESTAMPTZ]: timestamptzToIso,
+};
+
+/** Anything a parser left as an object (arrays, JSON, bytea) becomes text, so rows stay plain. */
+function toSqlValue(value: unknown): SqlValue {
+  if (value === null || value === undefined) return null;
+  if (typeof value === "string" || typeof value === "number" || typeof value === "boolean") return value;
+  if (typeof value === "bigint") return value.toString();
+  if (value instanceof Date) return value.toISOString();
+  return JSON.stringify(value);
+}
+
+function plainRows(rows: readonly Record<string, unknown>[]): Row[] {
+  return rows.map((row) => {
+    const plain: Record<string, SqlValue> = {};
+    for (const [key, value] of Object.entries(row)) plain[key] = toSqlValue(value);
+    return plain;
+  });
+}
+
+function excerpt(sql: string): string {
+  return sql.length > 300 ? `${sql.slice(0, 300)}...` : sql;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function queryFailed(sql: string, error: unknown): SyncError {
+  return new SyncError("TARGET_FAILED", `${messageOf(error)} (in: ${excerpt(sql)})`, { cause: error });
+}
+
+/** Runs `statements` through `run`, naming the failing one; the caller owns BEGIN/COMMIT/ROLLBACK. */
+async function runNumbered(statements: readonly string[], run: (sql: string) => Promise<unknown>): Promise<void> {
+  for (const [index, sql] of statements.entries()) {
+    try {
+      await run(sql);
+    } catch (error) {
+      throw new SyncError(
+        "TARGET_FAILED",
+        `statement ${index + 1} of ${statements.length} failed, transaction rolled back: ${messageOf(error)} (in: ${excerpt(sql)})`,
+        { cause: error },
+      );
+    }
+  }
+}
+
+export function createPostgresExecutor(url: string): PostgresExecutor {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: 4,
+    types: {
+      getTypeParser: ((oid: number, format?: "text" | "binary") =>
+        PARSERS[oid] ?? pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+    },
+  });
+  // An idle client's connection error must not crash the process; the next query reports it.
+  pool.on("error", () => undefined);
+
+  async function simpleQuery(sql: string): Promise<Row[]> {
+    try {
+      const result = await pool.query(sql);
+      // A script sent through the simple protocol returns one result per statement.
+      const last = Array.isArray(result) ? (result as pg.QueryResult[]).at(-1) : result;
+      return plainRows(last?.rows ?? []);
+    } catch (error) {
+      throw queryFailed(sql, error);
+    }
+  }
+
+  return {
+    dialect: "postgres",
+    query: simpleQuery,
+    async execScript(sql) {
+      await simpleQuery(sql);
+    },
+    async transaction(statements) {
+      let client: pg.PoolClient;
+      try {
+        client = await pool.connect();
+      } catch (error) {
+        throw new SyncError("TARGET_FAILED", `cannot connect to PostgreSQL: ${messageOf(error)}`, { cause: error });
+      }
+      let broken = false;
+      try {
+        await client.query("BEGIN");
+        await runNumbered(statements, (sql) => client.query(sql));
+        await client.query("COMMIT");
+      } catch (error) {
+        try {
+          await client.query("ROLLBACK");
+        } catch (rollbackError) {
+          // The session is unusable: drop it from the pool instead of handing it to the next caller.
+          broken = true;
+          throw new SyncError("TARGET_FAILED", `${messageOf(error)}; ROLLBACK also failed: ${messageOf(rollbackError)}`, {
+            cause: error,
+          });
+        }
+        throw error instanceof SyncError ? error : queryFailed("COMMIT", error);
+      } finally {
+        client.release(broken);
+      }
+    },
+    async close() {
+      await pool.end();
+    },
+  };
+}
+
+export async function createPgliteExecutor(options: { dataDir?: string }): Promise<PostgresExecutor> {
+  return pgliteExecutor(await PGlite.create(options.dataDir === undefined ? {} : { dataDir: options.dataDir }));
+}
+
+/** Wraps an open PGlite instance (for example a `clone()` of a prepared one); close() closes it. */
+export function pgliteExecutor(db: PGliteInterface): PostgresExecutor {
+  const queryOptions = { parsers: PARSERS };
+  return {
+    dialect: "postgres",
+    async query(sql) {
+      try {
+        const result = await db.query<Record<string, unknown>>(sql, [], queryOptions);
+        return plainRows(result.rows);
+      } catch (error) {
+        throw queryFailed(sql, error);
+      }
+    },
+    async execScript(sql) {
+      try {
+        await db.exec(sql, queryOptions);
+      } catch (error) {
+        throw queryFailed(sql, error);
+      }
+    },
+    async transaction(statements) {
+      // PGlite's transaction() holds its connection for the callback and rolls back on a throw.
+      try {
+        await db.transaction((tx) => runNumbered(statements, (sql) => tx.query(sql, [], queryOptions)));
+      } catch (error) {
+        throw error instanceof SyncError ? error : queryFailed("COMMIT", error);
+      }
+    },
+    async close() {
+      await db.close();
+    },
+  };
+}

@@ -1,0 +1,143 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Grant } from "../../src/core/grants.js";
+import { quoteIdent } from "../../src/core/sql.js";
+import type { SqlExecutor } from "../../src/target/executor.js";
+import { readPostgresInventory } from "../../src/target/inventory-postgres.js";
+import type { PostgresExecutor } from "../../src/target/postgres-executor.js";
+import { executorBackends } from "../support/postgres.js";
+
+const HOSTILE = 'we"ird; DROP TABLE x; --';
+const W = quoteIdent(HOSTILE);
+const TABLE = "tãble ☃";
+
+// Roles are cluster-wide on a real server: the fixture's role names are unique to this file.
+const FIXTURE = `
+  CREATE SCHEMA sales;
+  CREATE SCHEMA ${W};
+  CREATE SCHEMA "données";
+  CREATE SCHEMA lfsync;
+  CREATE TABLE lfsync.grants (grant_key TEXT);
+  CREATE TABLE sales.orders (id INT, amount NUMERIC, email TEXT);
+  ALTER TABLE sales.orders DROP COLUMN amount;
+  CREATE VIEW sales.v AS SELECT id FROM sales.orders;
+  CREATE MATERIALIZED VIEW sales.mv AS SELECT id FROM sales.orders;
+  CREATE TABLE sales.part (id INT, d DATE) PARTITION BY RANGE (d);
+  CREATE TABLE sales.empty ();
+  CREATE TABLE ${W}.${quoteIdent(TABLE)} ("côl" INT, ${W} INT);
+  CREATE GROUP inv_analyst;
+  CREATE GROUP ${quoteIdent(`inv_${HOSTILE}`)};
+  CREATE ROLE "inv_rôle";
+  CREATE GROUP inv_other;
+  GRANT USAGE ON SCHEMA sales TO GROUP inv_analyst;
+  GRANT SELECT, INSERT, TRIGGER ON sales.orders TO GROUP inv_analyst;
+  GRANT SELECT (id, email), UPDATE (email) ON sales.orders TO "inv_rôle";
+  GRANT USAGE, CREATE ON SCHEMA ${W} TO ${quoteIdent(`inv_${HOSTILE}`)};
+  GRANT SELECT ("côl") ON ${W}.${quoteIdent(TABLE)} TO ${quoteIdent(`inv_${HOSTILE}`)};
+  GRANT SELECT ON sales.v, sales.orders TO inv_other;
+  GRANT USAGE ON SCHEMA sales TO inv_other;
+  GRANT SELECT ON lfsync.grants TO inv_analyst;
+`;
+
+const hostileGrantee = `inv_${HOSTILE}`;
+
+function grant(kind: "group" | "role", name: string, privilege: Grant["privilege"], schema: string, table: string | null, columns: string[] | null): Grant {
+  return { grantee: { kind, name }, privilege, object: { schema, table, columns } };
+}
+
+describe.each(executorBackends())("PostgreSQL inventory on $name", (backend) => {
+  let executor: PostgresExecutor;
+  beforeAll(async () => {
+    executor = await backend.open();
+    await executor.execScript(FIXTURE);
+  });
+  afterAll(async () => {
+    await executor.close();
+  });
+
+  const request = {
+    grantees: [
+      { kind: "group", name: "inv_analyst" },
+      { kind: "role", name: "inv_rôle" },
+      { kind: "group", name: hostileGrantee },
+      { kind: "role", name: hostileGrantee },
+      { kind: "group", name: "inv_ghost" },
+    ],
+    excludeSchemas: ["lfsync"],
+  } as const;
+
+  it("lists schemas without system schemas and excluded ones", async () => {
+    const inventory = await readPostgresInventory(executor, request);
+    expect([...inventory.schemas].sort()).toEqual(["données", "public", "sales", HOSTILE].sort());
+  });
+
+  it("lists tables, views, materialized views and partitioned tables with their live columns", async () => {
+    const inventory = await readPostgresInventory(executor, request);
+    const tables = Object.fromEntries([...inventory.tables].map(([key, columns]) => [key, [...columns]]));
+    expect(tables).toEqual({
+      [JSON.stringify(["sales", "orders"])]: ["id", "email"],
+      [JSON.stringify(["sales", "v"])]: ["id"],
+      [JSON.stringify(["sales", "mv"])]: ["id"],
+      [JSON.stringify(["sales", "part"])]: ["id", "d"],
+      [JSON.stringify(["sales", "empty"])]: [],
+      [JSON.stringify([HOSTILE, TABLE])]: ["côl", HOSTILE],
+    });
+  });
+
+  it("lists every role under both grantee kinds", async () => {
+    const inventory = await readPostgresInventory(executor, request);
+    for (const name of ["inv_analyst", "inv_rôle", "inv_other", hostileGrantee]) {
+      expect(inventory.grantees).toContain(`group:${name}`);
+      expect(inventory.grantees).toContain(`role:${name}`);
+    }
+    expect(inventory.grantees).not.toContain("group:inv_ghost");
+  });
+
+  it("reports exactly the explicit privileges of the requested grantees", async () => {
+    const inventory = await readPostgresInventory(executor, request);
+    expect(inventory.held).toEqual([
+      grant("group", "inv_analyst", "USAGE", "sales", null, null),
+      grant("group", "inv_analyst", "INSERT", "sales", "orders", null),
+      grant("group", "inv_analyst", "SELECT", "sales", "orders", null),
+      grant("role", "inv_rôle", "SELECT", "sales", "orders", ["email", "id"]),
+      grant("role", "inv_rôle", "UPDATE", "sales", "orders", ["email"]),
+      grant("group", hostileGrantee, "CREATE", HOSTILE, null, null),
+      grant("group", hostileGrantee, "USAGE", HOSTILE, null, null),
+      grant("role", hostileGrantee, "CREATE", HOSTILE, null, null),
+      grant("role", hostileGrantee, "USAGE", HOSTILE, null, null),
+      grant("group", hostileGrantee, "SELECT", HOSTILE, TABLE, ["côl"]),
+      grant("role", hostileGrantee, "SELECT", HOSTILE, TABLE, ["côl"]),
+    ]);
+  });
+
+  it("reads no privileges when no grantee is requested", async () => {
+    const inventory = await readPostgresInventory(executor, { grantees: [], excludeSchemas: [] });
+    expect(inventory.held).toEqual([]);
+    expect(inventory.schemas).toContain("lfsync");
+  });
+
+  it("uses the same few queries whatever the number of tables (DESIGN §6)", async () => {
+    const counting = (target: SqlExecutor): { executor: SqlExecutor; count: () => number } => {
+      let queries = 0;
+      return {
+        executor: { ...target, dialect: target.dialect, query: (sql) => (queries++, target.query(sql)) },
+        count: () => queries,
+      };
+    };
+    const before = counting(executor);
+    await readPostgresInventory(before.executor, request);
+    await executor.execScript(`
+      CREATE SCHEMA bulk;
+      DO $$ BEGIN
+        FOR i IN 1..200 LOOP
+          EXECUTE format('CREATE TABLE bulk.t%s (a INT, b INT, c INT)', i);
+          EXECUTE format('GRANT SELECT (a, b) ON bulk.t%s TO "inv_rôle"', i);
+          EXECUTE format('GRANT SELECT ON bulk.t%s TO inv_analyst', i);
+        END LOOP;
+      END $$;`);
+    const after = counting(executor);
+    const inventory = await readPostgresInventory(after.executor, request);
+    expect(after.count()).toBe(before.count());
+    expect(after.count()).toBeLessThanOrEqual(6);
+    expect(inventory.held.filter((held) => held.object.schema === "bulk")).toHaveLength(400);
+  });
+});
