@@ -105,11 +105,19 @@ function reservedKeyProblems(root: unknown): Problem[] {
   const path: (string | number)[] = [];
   const visit = (value: unknown): void => {
     if (typeof value !== "object" || value === null) return;
-    const entries: [string | number, unknown][] = Array.isArray(value) ? value.map((item, index) => [index, item]) : Object.entries(value);
-    for (const [key, child] of entries) {
+    if (Array.isArray(value)) {
+      for (let index = 0; index < value.length; index++) {
+        path.push(index);
+        visit(value[index]);
+        path.pop();
+      }
+      return;
+    }
+    for (const key in value) {
+      if (!Object.hasOwn(value, key)) continue;
       path.push(key);
       if (key === "__proto__") problems.push({ path: [...path], message: "reserved name" });
-      else visit(child);
+      else visit((value as Record<string, unknown>)[key]);
       path.pop();
     }
   };
@@ -179,7 +187,9 @@ function checkDatabases(databases: SnapshotFile["databases"], ontology: Ontology
       const tablePath = [...databasePath, "tables", t];
       checkAssignments(table.tags, [...tablePath, "tags"], ontology, report);
       checkUniqueNames(table.columns, [...tablePath, "columns"], "column", report);
-      table.columns.forEach((column, c) => checkAssignments(column.tags, [...tablePath, "columns", c, "tags"], ontology, report));
+      table.columns.forEach((column, c) => {
+        if (column.tags !== undefined) checkAssignments(column.tags, [...tablePath, "columns", c, "tags"], ontology, report);
+      });
     });
   });
 }
