@@ -1,0 +1,100 @@
+/**
+ * `npm run bench`: DESIGN §6 measured as ratios to floors in the same run.
+ *   core:  resolve + map + plan + render at 10k and 100k tables (20 columns, 500 policies, 200 principals)
+ *   e2e:   on a real PostgreSQL 15 server, first apply vs the SQL floor, no-op plan vs parse + inventory floors
+ * Flags: --core 10000,100000   --e2e 10000 (0 skips it)
+ */
+import { execFile } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import pg from "pg";
+import { serializeSnapshot } from "../src/catalog/snapshot.js";
+import { mappingSchema } from "../src/config/schema.js";
+import { mapEntitlements } from "../src/core/map.js";
+import { resolvePolicies } from "../src/core/resolve.js";
+import { qualifiedName, quoteIdent } from "../src/core/sql.js";
+import { createTestDatabase, startPostgres } from "../test/support/postgres.js";
+import { generateCatalog } from "./generate.js";
+
+const run = promisify(execFile);
+const flag = (name: string, fallback: string): string => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : fallback;
+};
+
+type Result = Record<string, unknown> & { ms?: number; maxRssMb: number };
+
+async function phase(name: string, ...args: string[]): Promise<Result> {
+  const { stdout } = await run(process.execPath, ["--import", "tsx", "bench/phase.ts", name, ...args], { maxBuffer: 64 * 1024 * 1024, env: { ...process.env, NODE_OPTIONS: "--max-old-space-size=4096" } });
+  const line = stdout.trim().split("\n").pop()!;
+  return JSON.parse(line) as Result;
+}
+
+const options = (tables: number) => ({ tables, databases: 20, columnsPerTable: 20, policies: 500, principals: 200 });
+
+async function coreBench(sizes: number[]): Promise<void> {
+  console.log("\n== core: resolve + map + plan + render (pure, first apply: nothing recorded) ==");
+  for (const tables of sizes) {
+    const r = await phase("core", "--tables", String(tables));
+    console.log(
+      `${String(tables).padStart(7)} tables: total ${r.totalMs} ms (resolve ${r.resolveMs}, map ${r.mapMs}, plan ${r.planMs}, render ${r.renderMs}); ` +
+        `steady-state plan ${r.noopPlanMs} ms with ${r.noopChanges} changes; peak RSS ${r.maxRssMb} MB; ` +
+        `${r.desiredGrants} desired grants (${r.tableGrants} on tables, ${r.columnSubsets} column subsets), ${r.statements} statements in ${r.batches} batches`,
+    );
+  }
+  console.log("target: 100k tables < 5 s and < 1 GB on 2 cores");
+}
+
+async function e2eBench(tables: number): Promise<void> {
+  console.log(`\n== end to end on PostgreSQL (${tables} tables x 20 columns, 500 policies, 200 principals) ==`);
+  const dir = await mkdtemp(join(tmpdir(), "lfsync-bench-"));
+  const server = await startPostgres();
+  try {
+    const snapshot = generateCatalog(options(tables));
+    const file = join(dir, "snapshot.json");
+    await writeFile(file, serializeSnapshot(snapshot, "json"));
+    const grantees = mapEntitlements(resolvePolicies(snapshot), mappingSchema.parse({}), "postgres").grantees;
+    const script: string[] = grantees.map((g) => `CREATE ROLE ${quoteIdent(g.name)} NOLOGIN;`);
+    for (const db of snapshot.databases) {
+      script.push(`CREATE SCHEMA ${quoteIdent(db.name)};`);
+      for (const t of db.tables) script.push(`CREATE TABLE ${qualifiedName(db.name, t.name)} (${t.columns.map((c) => `${quoteIdent(c.name)} text`).join(", ")});`);
+    }
+    const setup = async (url: string) => {
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      await client.query(script.join("\n"));
+      await client.end();
+    };
+    const applyUrl = await createTestDatabase(server.url);
+    const floorUrl = await createTestDatabase(server.url);
+    // Roles are cluster-wide: create them once, then only schemas and tables in the second database.
+    await setup(applyUrl);
+    script.splice(0, grantees.length);
+    await setup(floorUrl);
+    const config = join(dir, "config.yaml");
+    await writeFile(config, `source: { kind: file, path: ${JSON.stringify(file)} }\ntarget: { kind: postgres, url: ${JSON.stringify(applyUrl)} }\nlogLevel: warn\n`);
+
+    const parse = await phase("floor-parse", "--file", file);
+    const sql = await phase("floor-sql", "--file", file, "--url", floorUrl);
+    const apply = await phase("apply", "--config", config);
+    const inventory = await phase("floor-inventory", "--url", applyUrl);
+    const plan = await phase("plan", "--config", config);
+    const ratio = (a: number, b: number) => (a / b).toFixed(2);
+    console.log(`floor parse       ${parse.ms} ms`);
+    console.log(`floor inventory   ${inventory.ms} ms (${inventory.rows} rows)`);
+    console.log(`floor SQL         ${sql.ms} ms (${sql.statements} statements, ~2000 relations per transaction)`);
+    console.log(`first apply       ${apply.ms} ms, ${apply.grants} grants in ${apply.batches} batches, peak RSS ${apply.maxRssMb} MB -> ${ratio(apply.ms!, sql.ms!)}x SQL floor (target <= 2x, aim 1.2x)`);
+    console.log(`no-op plan        ${plan.ms} ms, ${plan.changes} changes, peak RSS ${plan.maxRssMb} MB -> ${ratio(plan.ms!, parse.ms! + inventory.ms!)}x (parse + inventory) (target <= 3x, aim 1.5x)`);
+    console.log(`                  plan phases: ${JSON.stringify(plan.timings)}`);
+  } finally {
+    await server.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+const core = flag("core", "10000,100000").split(",").map(Number).filter((n) => n > 0);
+const e2e = Number(flag("e2e", "10000"));
+await coreBench(core);
+if (e2e > 0) await e2eBench(e2e);
