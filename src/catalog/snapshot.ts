@@ -24,10 +24,9 @@ const MAX_LISTED_PROBLEMS = 100;
 
 const nonEmpty = z.string().min(1);
 /** YAML reads `PII: true` as a boolean: take scalars as their text, so both spellings work. */
-const tagValue = z.union([z.string(), z.number(), z.boolean()], { error: "a tag value must be a string" }).transform(String);
-const tagAssignments = z.record(nonEmpty, z.union([z.string(), z.number(), z.boolean()], {
-  error: "expected one tag value: a resource holds one value per key (aws-facts §1.2)",
-}).transform(String));
+const scalarText = (error: string) => z.union([z.string(), z.number(), z.boolean()], { error }).transform(String);
+const tagValue = scalarText("a tag value must be a string");
+const tagAssignments = z.record(nonEmpty, scalarText("expected one tag value: a resource holds one value per key (aws-facts §1.2)"));
 const expressionValues = z.union([z.array(tagValue).min(1), tagValue.transform((value) => [value])]);
 const expressionSchema = z.record(nonEmpty, expressionValues);
 
