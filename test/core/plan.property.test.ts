@@ -175,7 +175,7 @@ describe("planChanges: properties over random small worlds", () => {
         expect(again.steps).toEqual([]);
         expect(again.pending).toEqual(first.pending);
       }),
-      { numRuns: 1500 },
+      { numRuns: 700 },
     );
   });
 
@@ -191,7 +191,7 @@ describe("planChanges: properties over random small worlds", () => {
         const full = applyPlan(fresh, plan(fresh));
         expect(stateLines(incremental)).toEqual(stateLines(full));
       }),
-      { numRuns: 800 },
+      { numRuns: 400 },
     );
   });
 
@@ -211,7 +211,7 @@ describe("planChanges: properties over random small worlds", () => {
         expect(b.warnings).toEqual(a.warnings);
         expect(JSON.stringify(plan(world).changes)).toBe(JSON.stringify(a.changes));
       }),
-      { numRuns: 800 },
+      { numRuns: 400 },
     );
   });
 
@@ -226,7 +226,7 @@ describe("planChanges: properties over random small worlds", () => {
           }
         }
       }),
-      { numRuns: 800 },
+      { numRuns: 400 },
     );
   });
 });

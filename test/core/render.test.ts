@@ -1,0 +1,246 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import type { DesiredGrant, Dialect, Grant, RecordedGrant } from "../../src/core/grants.js";
+import { mapEntitlements } from "../../src/core/map.js";
+import { type Change, type Plan, type RecordChange, planChanges } from "../../src/core/plan.js";
+import { type Batch, renderBatches, renderChange } from "../../src/core/render.js";
+import { resolvePolicies } from "../../src/core/resolve.js";
+import { byteLength } from "../../src/core/sql.js";
+import { catalog, database, defaultMapping, desired, grant, inventory, planInput, policy, recorded, role, table } from "../support/catalog-builders.js";
+
+const GOLDEN = join(dirname(fileURLToPath(import.meta.url)), "golden");
+
+/** One state statement per `perStatement` records, so tests can see where state rows land. */
+const stateEvery =
+  (perStatement: number) =>
+  (records: readonly RecordChange[]): string[] => {
+    const out: string[] = [];
+    for (let i = 0; i < records.length; i += perStatement) out.push(`/* state: ${records.slice(i, i + perStatement).map((r) => r.op).join(" ")} */`);
+    return out;
+  };
+
+function render(plan: Plan, dialect: Dialect, options: { maxStatementBytes?: number; maxBatchStatements?: number; perState?: number } = {}): Batch[] {
+  return renderBatches(plan, {
+    dialect,
+    stateStatements: stateEvery(options.perState ?? 1000),
+    ...(options.maxStatementBytes === undefined ? {} : { maxStatementBytes: options.maxStatementBytes }),
+    ...(options.maxBatchStatements === undefined ? {} : { maxBatchStatements: options.maxBatchStatements }),
+  });
+}
+
+/** The SQL of a plan (state statements left out), batch by batch. */
+function expectSql(plan: Plan, dialect: Dialect, expected: readonly (readonly string[])[]): void {
+  const batches = render(plan, dialect).map((b) => b.statements.filter((s) => !s.startsWith("/* state")));
+  expect(batches).toEqual(expected);
+}
+
+const change = (op: "grant" | "revoke", g: Grant): Change => ({ ...g, op, because: [], reason: op === "grant" ? "grantBecausePolicy" : "revokeBecauseNoPolicy" });
+
+describe("renderChange: one statement per change, per dialect (aws-facts §6.1, §7)", () => {
+  it.each<[string, Change, string, string]>([
+    [
+      "table-level grant to a group",
+      change("grant", grant("analyst", "SELECT", "sales.orders")),
+      'GRANT SELECT ON TABLE "sales"."orders" TO GROUP "analyst"',
+      'GRANT SELECT ON TABLE "sales"."orders" TO "analyst"',
+    ],
+    [
+      "grant to a role",
+      change("grant", grant({ kind: "role", name: "bi" }, "INSERT", "sales.orders")),
+      'GRANT INSERT ON TABLE "sales"."orders" TO ROLE "bi"',
+      'GRANT INSERT ON TABLE "sales"."orders" TO "bi"',
+    ],
+    [
+      "column revoke",
+      change("revoke", grant("analyst", "SELECT", "sales.orders(id,amount)")),
+      'REVOKE SELECT ("amount", "id") ON TABLE "sales"."orders" FROM GROUP "analyst"',
+      'REVOKE SELECT ("amount", "id") ON TABLE "sales"."orders" FROM "analyst"',
+    ],
+    [
+      "schema USAGE",
+      change("grant", grant("analyst", "USAGE", "sales")),
+      'GRANT USAGE ON SCHEMA "sales" TO GROUP "analyst"',
+      'GRANT USAGE ON SCHEMA "sales" TO "analyst"',
+    ],
+    [
+      "schema CREATE revoke",
+      change("revoke", grant("analyst", "CREATE", "sales")),
+      'REVOKE CREATE ON SCHEMA "sales" FROM GROUP "analyst"',
+      'REVOKE CREATE ON SCHEMA "sales" FROM "analyst"',
+    ],
+  ])("%s", (_situation, c, redshift, postgres) => {
+    expect(renderChange(c, "redshift")).toBe(redshift);
+    expect(renderChange(c, "postgres")).toBe(postgres);
+  });
+});
+
+const tables = (n: number, prefix = "t") => Array.from({ length: n }, (_, i) => `${prefix}${String(i).padStart(3, "0")}`);
+
+function freshPlan(wanted: readonly DesiredGrant[], recordedGrants: readonly RecordedGrant[] = [], held: readonly Grant[] = []): Plan {
+  const names = new Set([...wanted, ...recordedGrants].map((g) => `${g.object.schema}.${g.object.table ?? "_"}`));
+  const inv = inventory({
+    tables: Object.fromEntries([...names].map((n) => [n, ["a", "b", "c", "d"]])),
+    grantees: [...new Set([...wanted, ...recordedGrants].map((g) => g.grantee.name))],
+    held,
+  });
+  return planChanges(planInput({ desired: wanted, recorded: recordedGrants, inventory: inv }));
+}
+
+describe("renderBatches", () => {
+  it("lists many tables in one statement for one grantee and privilege", () => {
+    const plan = freshPlan([...tables(3).map((t) => desired("analyst", "SELECT", `s.${t}`)), desired("bi", "SELECT", "s.t000"), desired("analyst", "INSERT", "s.t001")]);
+    expectSql(plan, "redshift", [
+      [
+        'GRANT INSERT ON TABLE "s"."t001" TO GROUP "analyst"',
+        'GRANT SELECT ON TABLE "s"."t000", "s"."t001", "s"."t002" TO GROUP "analyst"',
+        'GRANT SELECT ON TABLE "s"."t000" TO GROUP "bi"',
+      ],
+    ]);
+    expectSql(plan, "postgres", [
+      ['GRANT INSERT ON TABLE "s"."t001" TO "analyst"', 'GRANT SELECT ON TABLE "s"."t000", "s"."t001", "s"."t002" TO "analyst"', 'GRANT SELECT ON TABLE "s"."t000" TO "bi"'],
+    ]);
+  });
+
+  it("runs revokes before grants", () => {
+    const plan = freshPlan([desired("analyst", "SELECT", "s.t000")], [recorded("analyst", "SELECT", "s.t001")], [grant("analyst", "SELECT", "s.t001")]);
+    expectSql(plan, "redshift", [['REVOKE SELECT ON TABLE "s"."t001" FROM GROUP "analyst"', 'GRANT SELECT ON TABLE "s"."t000" TO GROUP "analyst"']]);
+  });
+
+  it("splits a statement by bytes, never losing or repeating a table", () => {
+    const plan = freshPlan(tables(50).map((t) => desired("analyst", "SELECT", `s.${t}`)));
+    const statements = render(plan, "redshift", { maxStatementBytes: 200 }).flatMap((b) => b.statements.filter((s) => s.startsWith("GRANT")));
+    expect(statements.length).toBeGreaterThan(3);
+    for (const s of statements) expect(byteLength(s)).toBeLessThanOrEqual(200);
+    const listed = statements.flatMap((s) => [...s.matchAll(/"s"\."(t\d+)"/g)].map((m) => m[1]));
+    expect(listed).toEqual(tables(50));
+  });
+
+  it("bounds column-subset statements by bytes too", () => {
+    const columns = Array.from({ length: 60 }, (_, i) => `column_${i}`);
+    const inv = inventory({ tables: { "s.wide": columns }, grantees: ["analyst"] });
+    const plan = planChanges(planInput({ desired: [desired("analyst", "SELECT", `s.wide(${columns.join(",")})`)], inventory: inv }));
+    const statements = render(plan, "redshift", { maxStatementBytes: 300 }).flatMap((b) => b.statements.filter((s) => s.startsWith("GRANT")));
+    for (const s of statements) expect(byteLength(s)).toBeLessThanOrEqual(300);
+    const listed = statements.flatMap((s) => [...s.matchAll(/"(column_\d+)"/g)].map((m) => m[1]));
+    expect([...listed].sort()).toEqual([...columns].sort());
+  });
+
+  it("keeps every batch within 40 statements, state statements included", () => {
+    const grantees = Array.from({ length: 30 }, (_, i) => `g${i}`);
+    const plan = freshPlan(grantees.flatMap((g) => tables(20).map((t) => desired(g, "SELECT", `s.${t}`))));
+    for (const perState of [1, 7, 1000]) {
+      const batches = render(plan, "redshift", { perState });
+      for (const b of batches) expect(b.statements.length).toBeLessThanOrEqual(40);
+      expect(batches.flatMap((b) => b.changes)).toHaveLength(plan.changes.length);
+      expect(batches.flatMap((b) => b.records)).toHaveLength(plan.steps.flatMap((s) => s.records).length);
+    }
+  });
+
+  it("keeps a batch within 40 statements when one grantee's merged grant carries many state rows", () => {
+    const plan = freshPlan(tables(500).map((t) => desired("analyst", "SELECT", `s.${t}`)));
+    const batches = render(plan, "redshift", { perState: 7 });
+    for (const b of batches) expect(b.statements.length).toBeLessThanOrEqual(40);
+    expect(batches.flatMap((b) => b.records)).toHaveLength(500);
+  });
+
+  it("keeps a full -> subset move (revoke, then grant) in one batch, revoke first", () => {
+    const moves = tables(30).map((t) => desired("analyst", "SELECT", `s.${t}(a,b)`));
+    const plan = freshPlan(
+      [...moves, ...tables(30, "u").map((t) => desired("bi", "SELECT", `s.${t}`))],
+      tables(30).map((t) => recorded("analyst", "SELECT", `s.${t}`)),
+      tables(30).map((t) => grant("analyst", "SELECT", `s.${t}`)),
+    );
+    const batches = render(plan, "redshift", { maxBatchStatements: 7, perState: 1 });
+    expect(batches.length).toBeGreaterThan(5);
+    for (const t of tables(30)) {
+      const holder = batches.filter((b) => b.statements.some((s) => s.includes(`"s"."${t}"`)));
+      expect(holder).toHaveLength(1);
+      const sql = holder[0]!.statements.filter((s) => s.includes(`"s"."${t}"`));
+      expect(sql).toEqual([`REVOKE SELECT ON TABLE "s"."${t}" FROM GROUP "analyst"`, `GRANT SELECT ("a", "b") ON TABLE "s"."${t}" TO GROUP "analyst"`]);
+    }
+  });
+
+  it("property: statements and batches stay in bounds; every change and record lands exactly once, a step never split", () => {
+    const arb = fc.record({
+      wanted: fc.array(fc.tuple(fc.constantFrom("g0", "g1", "g2"), fc.constantFrom("SELECT" as const, "INSERT" as const), fc.integer({ min: 0, max: 24 }), fc.subarray(["a", "b", "c", "d"])), { maxLength: 60 }),
+      had: fc.array(fc.tuple(fc.constantFrom("g0", "g1", "g2"), fc.integer({ min: 0, max: 24 }), fc.subarray(["a", "b", "c", "d"])), { maxLength: 30 }),
+      maxBytes: fc.integer({ min: 150, max: 2000 }),
+      maxStatements: fc.integer({ min: 8, max: 40 }),
+      perState: fc.integer({ min: 1, max: 10 }),
+    });
+    fc.assert(
+      fc.property(arb, ({ wanted, had, maxBytes, maxStatements, perState }) => {
+        const path = (t: number, cols: readonly string[]) => `s.t${t}${cols.length === 0 ? "" : `(${cols.join(",")})`}`;
+        const wantedGrants = wanted.map(([g, p, t, cols]) => desired(g, p, path(t, p === "SELECT" ? cols : [])));
+        const hadGrants = had.map(([g, t, cols]) => recorded(g, "SELECT", path(t, cols)));
+        const plan = freshPlan(wantedGrants, hadGrants, hadGrants);
+        const batches = render(plan, "redshift", { maxStatementBytes: maxBytes, maxBatchStatements: maxStatements, perState });
+        for (const b of batches) {
+          expect(b.statements.length).toBeLessThanOrEqual(maxStatements);
+          for (const s of b.statements) expect(byteLength(s)).toBeLessThanOrEqual(maxBytes);
+        }
+        expect(batches.flatMap((b) => b.changes).length).toBe(plan.changes.length);
+        expect(batches.flatMap((b) => b.records).length).toBe(plan.steps.reduce((n, s) => n + s.records.length, 0));
+        for (const step of plan.steps) {
+          const homes = batches.filter((b) => step.changes.every((c) => b.changes.includes(c)) && step.records.every((r) => b.records.includes(r)));
+          expect(homes).toHaveLength(1);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe("golden SQL for a realistic plan", () => {
+  const analyst = role("analyst");
+  const snapshot = catalog({
+    databases: [
+      database("sales", { access: "internal", pii: "false" }, [
+        table("orders", {}, ["order_id", "amount", ["email", { pii: "true" }], "order_date"]),
+        table("customers", { access: "restricted" }, ["customer_id", "name", ["phone", { pii: "true" }]]),
+        table("regions", { access: "public" }, ["region_id", "name"]),
+      ]),
+      database("hr", { access: "restricted", pii: "true" }, [table("salaries", {}, ["employee_id", "salary"]), table("org_chart", { pii: "false" }, ["employee_id", "manager_id"])]),
+    ],
+    policies: [
+      policy(analyst, "TABLE", { access: ["public", "internal"], pii: ["false"] }, ["SELECT"]),
+      policy(analyst, "DATABASE", { access: ["internal"] }, ["DESCRIBE"]),
+      policy(role("DataEngineer"), "TABLE", { access: ["internal", "restricted"] }, ["ALL"]),
+      policy(role("DataEngineer"), "DATABASE", { access: ["internal", "restricted"] }, ["CREATE_TABLE", "DESCRIBE"]),
+      policy(role("HrPartner"), "TABLE", { access: ["restricted"], pii: ["false"] }, ["SELECT"]),
+    ],
+  });
+  const inv = (held: readonly Grant[]) =>
+    inventory({
+      tables: {
+        "sales.orders": ["order_id", "amount", "email", "order_date"],
+        "sales.customers": ["customer_id", "name", "phone"],
+        "sales.regions": ["region_id", "name"],
+        "hr.salaries": ["employee_id", "salary"],
+        "hr.org_chart": ["employee_id", "manager_id"],
+      },
+      grantees: ["analyst", "dataengineer", "hrpartner", "finance"],
+      held,
+    });
+  // The previous run: analyst had all of sales.orders, finance had hr.salaries.
+  const before = [recorded("analyst", "SELECT", "sales.orders"), recorded("finance", "SELECT", "hr.salaries"), recorded("finance", "USAGE", "hr")];
+  const held = [grant("analyst", "SELECT", "sales.orders"), grant("finance", "SELECT", "hr.salaries"), grant("finance", "USAGE", "hr")];
+
+  it.each<Dialect>(["redshift", "postgres"])("%s", (dialect) => {
+    const state = mapEntitlements(resolvePolicies(snapshot), defaultMapping(), dialect);
+    const plan = planChanges(planInput({ desired: state.grants, recorded: before, inventory: inv(held), dialect }));
+    const sql = render(plan, dialect, { maxBatchStatements: 8, perState: 4 })
+      .map((b, i) => `-- batch ${i + 1}\n${b.statements.join(";\n")};\n`)
+      .join("\n");
+    const file = join(GOLDEN, `plan.${dialect}.sql`);
+    if (!existsSync(file)) {
+      if (process.env.UPDATE_GOLDEN !== "1") throw new Error(`${file} is missing: run with UPDATE_GOLDEN=1 to write it, then review it`);
+      mkdirSync(GOLDEN, { recursive: true });
+      writeFileSync(file, sql);
+    }
+    expect(sql).toBe(readFileSync(file, "utf8"));
+  });
+});
