@@ -195,7 +195,7 @@ function checkStatementSize(sql: string, position: number): void {
  * statements. A derived token makes an identical batch within 8 h a no-op at the service, so callers
  * should pass a token unique to the run and batch (the state rows of a batch carry the run id anyway).
  */
-export function batchToken(statements: readonly string[], connection: Connection, token?: string): string {
+function batchToken(statements: readonly string[], connection: Connection, token?: string): string {
   if (token !== undefined && token.length >= 1 && token.length <= 64) return token;
   const hash = createHash("sha256");
   if (token !== undefined) hash.update(`token\u0000${token}\u0000`);
@@ -230,7 +230,7 @@ function sqlPreview(sql: string): string {
 }
 
 /** Decodes one record of the `Field` union by column name (trap 14: DECIMAL arrives as a string). */
-export function rowFromRecord(record: readonly Field[], columns: readonly ColumnMetadata[]): Row {
+function rowFromRecord(record: readonly Field[], columns: readonly ColumnMetadata[]): Row {
   const row: Record<string, SqlValue> = {};
   record.forEach((field, index) => {
     row[columns[index]?.name ?? `column${index + 1}`] = fieldValue(field);

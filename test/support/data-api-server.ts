@@ -652,7 +652,7 @@ const TYPE_NAMES: Readonly<Record<number, string>> = {
 /** PGlite parses these into Dates/objects; keep PostgreSQL's text form, as Redshift sends it. */
 const TEXT_PARSERS = Object.fromEntries([1082, 1083, 1114, 1184, 1186, 1266, 114, 3802].map((oid) => [oid, (v: string) => v]));
 
-export function encodeField(value: unknown, typeId: number): Record<string, unknown> {
+function encodeField(value: unknown, typeId: number): Record<string, unknown> {
   if (value === null || value === undefined) return { isNull: true };
   if (LONG_TYPES.has(typeId)) return { longValue: Number(value) };
   if (DOUBLE_TYPES.has(typeId)) return { doubleValue: Number(value) };
