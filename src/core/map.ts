@@ -1,4 +1,3 @@
-import picomatch from "picomatch";
 import type { MappingConfig } from "../config/schema.js";
 import { type Diagnostic, error, warning } from "./diagnostics.js";
 import {
@@ -137,12 +136,25 @@ function principalMapper(mapping: MappingConfig, diagnostics: Diagnostic[], maxB
 }
 
 function schemaMapper(mapping: MappingConfig): (database: string) => string | null {
-  const isIncluded = picomatch(mapping.databases.include, { dot: true });
-  const isExcluded = mapping.databases.exclude.length > 0 ? picomatch(mapping.databases.exclude, { dot: true }) : () => false;
+  const isIncluded = globMatcher(mapping.databases.include);
+  const isExcluded = globMatcher(mapping.databases.exclude);
   return (database) => {
     if (!isIncluded(database) || isExcluded(database)) return null;
     return Object.hasOwn(mapping.databases.rename, database) ? mapping.databases.rename[database]! : database;
   };
+}
+
+/**
+ * `*` (any run of characters) and `?` (one character) over whole Glue names. Glue names may contain
+ * `/`, which path-glob libraries treat as a separator that `*` cannot cross.
+ */
+export function globMatcher(patterns: readonly string[]): (name: string) => boolean {
+  if (patterns.length === 0) return () => false;
+  const body = patterns
+    .map((p) => [...p].map((ch) => (ch === "*" ? ".*" : ch === "?" ? "." : ch.replace(/[\\^$.|+()[\]{}]/g, "\\$&"))).join(""))
+    .join("|");
+  const regex = new RegExp(`^(?:${body})$`, "su");
+  return (name) => regex.test(name);
 }
 
 /**

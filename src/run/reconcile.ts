@@ -89,7 +89,6 @@ export async function reconcile(options: ReconcileOptions): Promise<RunSummary> 
   try {
     const migrations = await runMigrations(executor, config.stateSchema);
     if (migrations.applied.length > 0) log.info({ applied: migrations.applied }, "state schema migrated");
-    await checkTargetPermissions(executor);
     const computed = await computePlan({ config, source: options.source, executor, force: options.force ?? false, ...(options.progress ? { progress: options.progress } : {}) });
     plan = computed.plan;
     catalogHash = computed.catalogHash;
@@ -100,6 +99,9 @@ export async function reconcile(options: ReconcileOptions): Promise<RunSummary> 
       return await finish("refused", new SyncError("SAFETY_REFUSED", `refused: ${plan.safety.reasons.join("; ")} (use --force to apply anyway)`));
     }
     if (options.confirm !== undefined && !(await options.confirm(plan))) return await finish("cancelled", null);
+    // Column grants need the owner or a superuser (aws-facts §6.2): check the schemas this plan touches, before any batch.
+    const schemas = [...new Set(plan.changes.map((c) => c.object.schema))];
+    if (schemas.length > 0) await checkTargetPermissions(executor, { schemas });
     if (plan.safety.forced) log.warn({ reasons: plan.safety.reasons }, "safety rules overridden by --force");
     const at = now();
     result = await applyPlan(executor, plan, {

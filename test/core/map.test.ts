@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { DatabaseEntry, PolicyEntry } from "../../src/catalog/model.js";
 import type { DesiredGrant, Dialect } from "../../src/core/grants.js";
-import { mapEntitlements } from "../../src/core/map.js";
+import { globMatcher, mapEntitlements } from "../../src/core/map.js";
 import { resolvePolicies } from "../../src/core/resolve.js";
 import { catalog, database, defaultMapping, policy, role, table } from "../support/catalog-builders.js";
 
@@ -257,5 +257,19 @@ describe("mapEntitlements: one row per situation", () => {
       INSERT: ["policy#1 access in (public)"],
       USAGE: ["policy#0 access in (public)", "policy#1 access in (public)", "policy#2 access in (public)"],
     });
+  });
+});
+
+describe("database globs", () => {
+  it.each([
+    [["*"], "sales/eu", true],
+    [["sales*"], "sales/eu", true],
+    [["sales?"], "sales1", true],
+    [["sales?"], "sales", false],
+    [["a.b"], "axb", false],
+    [["we(ird)[1]"], "we(ird)[1]", true],
+    [[], "anything", false],
+  ] as const)("%j matches %s: %s", (patterns, name, expected) => {
+    expect(globMatcher(patterns)(name)).toBe(expected);
   });
 });
