@@ -5,6 +5,7 @@ import { fileURLToPath } from "node:url";
 import { quoteIdent, quoteLiteral } from "../core/sql.js";
 import { SyncError } from "../errors.js";
 import type { SqlExecutor } from "./executor.js";
+import { stateTableExists, timestampLiteral } from "./state-store.js";
 
 /**
  * Creates and upgrades the state schema (DESIGN §4.3) from numbered files in `migrations/`, through
@@ -62,13 +63,6 @@ export function migrationStatements(text: string, stateSchema: string): string[]
     .filter((statement) => statement !== "");
 }
 
-async function tableExists(executor: SqlExecutor, schema: string, table: string): Promise<boolean> {
-  const rows = await executor.query(
-    `SELECT 1 AS present FROM information_schema.tables WHERE table_schema = ${quoteLiteral(schema, executor.dialect)} AND table_name = ${quoteLiteral(table, executor.dialect)}`,
-  );
-  return rows.length > 0;
-}
-
 export async function stateSchemaExists(executor: SqlExecutor, stateSchema: string): Promise<boolean> {
   const rows = await executor.query(
     `SELECT 1 AS present FROM information_schema.schemata WHERE schema_name = ${quoteLiteral(stateSchema, executor.dialect)}`,
@@ -78,7 +72,7 @@ export async function stateSchemaExists(executor: SqlExecutor, stateSchema: stri
 
 /** version -> checksum of the applied migrations; empty when the schema or its table is missing. */
 async function appliedChecksums(executor: SqlExecutor, stateSchema: string): Promise<Map<string, string>> {
-  if (!(await tableExists(executor, stateSchema, "migrations"))) return new Map();
+  if (!(await stateTableExists(executor, stateSchema, "migrations"))) return new Map();
   const rows = await executor.query(`SELECT version, checksum FROM ${quoteIdent(stateSchema)}.migrations`);
   return new Map(rows.map((row) => [String(row.version), String(row.checksum)]));
 }
@@ -116,10 +110,6 @@ export async function pendingMigrations(
   return pendingFiles(files, applied, dir).map((file) => file.name);
 }
 
-function timestampLiteral(at: Date, executor: SqlExecutor): string {
-  return `${quoteLiteral(at.toISOString().replace("T", " ").replace("Z", ""), executor.dialect)}::TIMESTAMP`;
-}
-
 /** Applies the pending files in order, each with its migrations row in one transaction. Idempotent. */
 export async function runMigrations(
   executor: SqlExecutor,
@@ -138,7 +128,7 @@ export async function runMigrations(
   const applied: string[] = [];
   for (const file of pending) {
     const literal = (value: string): string => quoteLiteral(value, executor.dialect);
-    const record = `INSERT INTO ${schema}.migrations (version, name, checksum, applied_at) VALUES (${literal(file.version)}, ${literal(file.name)}, ${literal(file.checksum)}, ${timestampLiteral(options.at ?? new Date(), executor)})`;
+    const record = `INSERT INTO ${schema}.migrations (version, name, checksum, applied_at) VALUES (${literal(file.version)}, ${literal(file.name)}, ${literal(file.checksum)}, ${timestampLiteral(options.at ?? new Date(), executor.dialect)})`;
     try {
       await executor.transaction([...migrationStatements(file.text, stateSchema), record]);
     } catch (error) {
