@@ -9,6 +9,7 @@ import { executorBackends } from "../support/postgres.js";
 const HOSTILE = 'we"ird; DROP TABLE x; --';
 const W = quoteIdent(HOSTILE);
 const TABLE = "tãble ☃";
+const QUOTED = "inv_o'brien\\x";
 
 // Roles are cluster-wide on a real server: the fixture's role names are unique to this file.
 const FIXTURE = `
@@ -28,6 +29,8 @@ const FIXTURE = `
   CREATE GROUP ${quoteIdent(`inv_${HOSTILE}`)};
   CREATE ROLE "inv_rôle";
   CREATE GROUP inv_other;
+  CREATE ROLE ${quoteIdent(QUOTED)};
+  GRANT SELECT ON sales.v TO ${quoteIdent(QUOTED)};
   GRANT USAGE ON SCHEMA sales TO GROUP inv_analyst;
   GRANT SELECT, INSERT, TRIGGER ON sales.orders TO GROUP inv_analyst;
   GRANT SELECT (id, email), UPDATE (email) ON sales.orders TO "inv_rôle";
@@ -61,6 +64,7 @@ describe.each(executorBackends())("PostgreSQL inventory on $name", (backend) => 
       { kind: "group", name: hostileGrantee },
       { kind: "role", name: hostileGrantee },
       { kind: "group", name: "inv_ghost" },
+      { kind: "role", name: QUOTED },
     ],
     excludeSchemas: ["lfsync"],
   } as const;
@@ -100,6 +104,7 @@ describe.each(executorBackends())("PostgreSQL inventory on $name", (backend) => 
       grant("group", "inv_analyst", "SELECT", "sales", "orders", null),
       grant("role", "inv_rôle", "SELECT", "sales", "orders", ["email", "id"]),
       grant("role", "inv_rôle", "UPDATE", "sales", "orders", ["email"]),
+      grant("role", QUOTED, "SELECT", "sales", "v", null),
       grant("group", hostileGrantee, "CREATE", HOSTILE, null, null),
       grant("group", hostileGrantee, "USAGE", HOSTILE, null, null),
       grant("role", hostileGrantee, "CREATE", HOSTILE, null, null),

@@ -1,14 +1,17 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SyncError } from "../../src/errors.js";
-import type { PostgresExecutor } from "../../src/target/postgres-executor.js";
+import { createPgliteExecutor, type PostgresExecutor } from "../../src/target/postgres-executor.js";
 import { executorBackends } from "../support/postgres.js";
 
 describe.each(executorBackends())("postgres executor on $name", (backend) => {
   let executor: PostgresExecutor;
-  beforeEach(async () => {
+  beforeAll(async () => {
     executor = await backend.open();
   });
-  afterEach(async () => {
+  afterAll(async () => {
     await executor.close();
   });
 
@@ -38,15 +41,15 @@ describe.each(executorBackends())("postgres executor on $name", (backend) => {
   });
 
   it("commits a transaction of several statements", async () => {
-    await executor.transaction(["CREATE TABLE t (v INT)", "INSERT INTO t VALUES (1)", "INSERT INTO t VALUES (2)"]);
-    expect(await executor.query("SELECT v FROM t ORDER BY v")).toEqual([{ v: 1 }, { v: 2 }]);
+    await executor.transaction(["CREATE TABLE committed (v INT)", "INSERT INTO committed VALUES (1)", "INSERT INTO committed VALUES (2)"]);
+    expect(await executor.query("SELECT v FROM committed ORDER BY v")).toEqual([{ v: 1 }, { v: 2 }]);
   });
 
   it("undoes the whole transaction when the third statement fails, and names it", async () => {
-    await executor.execScript("CREATE TABLE t (v INT)");
+    await executor.execScript("CREATE TABLE t (v INT); CREATE TABLE other (v INT)");
     const failing = executor.transaction([
       "INSERT INTO t VALUES (1)",
-      "INSERT INTO t VALUES (2)",
+      "INSERT INTO other VALUES (2)",
       "INSERT INTO no_such_table VALUES (3)",
       "INSERT INTO t VALUES (4)",
     ]);
@@ -60,7 +63,7 @@ describe.each(executorBackends())("postgres executor on $name", (backend) => {
       expect(syncError.cause).toBeDefined();
       return true;
     });
-    expect(await executor.query("SELECT count(*) AS n FROM t")).toEqual([{ n: "0" }]);
+    expect(await executor.query("SELECT (SELECT count(*) FROM t) + (SELECT count(*) FROM other) AS n")).toEqual([{ n: "0" }]);
     // The session is usable again after the rollback.
     await executor.transaction(["INSERT INTO t VALUES (5)"]);
     expect(await executor.query("SELECT v FROM t")).toEqual([{ v: 5 }]);
@@ -79,5 +82,27 @@ describe.each(executorBackends())("postgres executor on $name", (backend) => {
       code: "TARGET_FAILED",
       message: expect.stringContaining('relation "nowhere" does not exist'),
     });
+  });
+});
+
+describe("PGlite with a data directory", () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), "lfsync-pglite-"));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("keeps what was committed across a close and reopen", async () => {
+    const first = await createPgliteExecutor({ dataDir: dir });
+    await first.transaction(["CREATE TABLE kept (v TEXT)", "INSERT INTO kept VALUES ('persisted')"]);
+    await first.close();
+    const second = await createPgliteExecutor({ dataDir: dir });
+    try {
+      expect(await second.query("SELECT v FROM kept")).toEqual([{ v: "persisted" }]);
+    } finally {
+      await second.close();
+    }
   });
 });
