@@ -44,7 +44,11 @@ function phaseOne(): CatalogSnapshot {
   });
 }
 
-/** Tags and policies change: email loses PII, amount gets restricted, engineer's policy goes, auditor narrows to hr. */
+/**
+ * Tags and policies change: email loses PII and analyst may now read restricted data too (subset ->
+ * full table), amount becomes restricted (the weird team goes full table -> subset), engineer's
+ * policy goes, auditor narrows to hr.
+ */
 function phaseTwo(): CatalogSnapshot {
   const one = phaseOne();
   const [sales, hr] = one.databases;
@@ -58,7 +62,7 @@ function phaseTwo(): CatalogSnapshot {
       hr!,
     ],
     policies: [
-      one.policies[0]!,
+      policy(role("analyst"), "TABLE", { access: ["public", "internal", "restricted"], pii: ["false"] }, ["SELECT"]),
       one.policies[2]!,
       policy(role("auditor"), "TABLE", { pii: ["false"], domain: ["hr"] }, ["SELECT", "INSERT"]),
       ...one.policies.slice(4),
@@ -148,7 +152,10 @@ describe.each(targetBackends())("reconcile against $name", (backend) => {
     try {
       const grantees = mapEntitlements(resolvePolicies(holder.snapshot), config.mapping, "postgres").grantees;
       await mirrorCatalog(executor, holder.snapshot, grantees, new Set(["sales.not_loaded_yet"]));
-      await executor.transaction([`CREATE ROLE outsider NOLOGIN`]);
+      // Roles are cluster-wide: the server and Data API backends share one PostgreSQL server.
+      if ((await executor.query("SELECT 1 FROM pg_roles WHERE rolname = 'outsider'")).length === 0) {
+        await executor.transaction([`CREATE ROLE outsider NOLOGIN`]);
+      }
 
       // Before the state schema exists, plan is read-only and sees nothing recorded.
       const before = await computePlan({ config, source, executor });
