@@ -1,3 +1,5 @@
+import { mkdir } from "node:fs/promises";
+import { dirname } from "node:path";
 import { PGlite, type PGliteInterface } from "@electric-sql/pglite";
 import pg from "pg";
 import { SyncError } from "../errors.js";
@@ -142,6 +144,8 @@ export function createPostgresExecutor(url: string): PostgresExecutor {
 }
 
 export async function createPgliteExecutor(options: { dataDir?: string }): Promise<PostgresExecutor> {
+  // PGlite creates the data directory itself but not its parents.
+  if (options.dataDir !== undefined) await mkdir(dirname(options.dataDir), { recursive: true });
   return pgliteExecutor(await PGlite.create(options.dataDir === undefined ? {} : { dataDir: options.dataDir }));
 }
 
