@@ -182,7 +182,8 @@ describe("the EventBridge rule", () => {
   });
 
   it("matches an event exactly when the webhook would act on it (pattern evaluated like EventBridge)", () => {
-    const eventNames = [...LAKE_FORMATION_EVENT_NAMES, ...GLUE_EVENT_NAMES, "GetTables", "ListPermissions", "CreatePartition", "GetDataLakeSettings", "PutObject"];
+    // Irrelevant names next to the relevant ones: reads, partitions, table versions (aws-facts §3, §4.1).
+    const eventNames = [...LAKE_FORMATION_EVENT_NAMES, ...GLUE_EVENT_NAMES, "GetTables", "ListPermissions", "GetLFTag", "GetDataLakeSettings", "CreatePartition", "UpdatePartition", "DeleteTableVersion", "BatchDeleteTableVersion", "PutObject"];
     const detailTypes = [CLOUDTRAIL_DETAIL_TYPE, "Amazon API Call via CloudTrail", ...GLUE_STATE_CHANGE_DETAIL_TYPES, "Glue Job State Change"];
     // EventBridge derives `source` from the CloudTrail eventSource, so only these pairs occur.
     const sources = [
