@@ -29,7 +29,9 @@ COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY migrations ./migrations
 COPY config ./config
-# Files stay root-owned and read-only for the process: it needs to write nothing in /app.
+# Files stay root-owned and read-only for the process; only .data is its own, for the embedded
+# demo database (`docker run --rm IMAGE demo`, config/demo.yaml's dataDir).
+RUN install -d -o node -g node /app/.data
 USER node
 EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \

@@ -40,7 +40,7 @@ describe("the Dockerfile", () => {
     expect(instructionsOf(build, "RUN")).toEqual(["npm ci --no-audit --no-fund", "npm run build"]);
     const deps = stageNamed(dependencyCopy?.from ?? "");
     expect(instructionsOf(deps, "RUN")).toEqual([expect.stringMatching(/^npm ci --omit=dev\b/)]);
-    expect(instructionsOf(runtime, "RUN")).toEqual([]);
+    expect(instructionsOf(runtime, "RUN").filter((command) => command.includes("npm"))).toEqual([]);
   });
 
   it("runs the CLI as the unprivileged node user, serve by default, in production mode", () => {
