@@ -1,0 +1,142 @@
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
+import { z } from "zod";
+import type { ServerConfig } from "../config/schema.js";
+import type { Plan } from "../core/plan.js";
+import { SyncError } from "../errors.js";
+import type { Logger } from "../log.js";
+import type { RunSummary } from "../run/reconcile.js";
+import type { RunRecord } from "../target/state-store.js";
+import { hasReportCredentials, hasWebhookCredentials, isReportAuthorized, isWebhookAuthorized } from "./auth.js";
+import { createServerMetrics, type ServerMetrics } from "./metrics.js";
+import { type RouteDoc, openApiRoutes } from "./routes/openapi.js";
+import { healthRoutes } from "./routes/health.js";
+import { metricsRoutes } from "./routes/metrics.js";
+import { planRoutes } from "./routes/plan.js";
+import { runsRoutes } from "./routes/runs.js";
+import { webhookRoutes } from "./routes/webhook.js";
+import { createRunQueue, type RunQueue, type RunTrigger } from "./run-queue.js";
+import { describeZodError } from "./validation.js";
+
+export interface ReadinessCheck {
+  /** `source`, `target`, `lease`. */
+  readonly name: string;
+  readonly ok: boolean;
+  /** Why it failed; never a secret. */
+  readonly message?: string;
+}
+
+/** The ports the server needs: serve.ts wires the real ones from config, tests the real ones on PGlite. */
+export interface ServerDeps {
+  /** Credentials already resolved (`env:NAME` replaced by the config loader). */
+  readonly server: ServerConfig;
+  readonly logger: Logger;
+  readonly runReconcile: (trigger: RunTrigger) => Promise<RunSummary>;
+  /** A fresh dry run; must not write anything. */
+  readonly computePlan: () => Promise<Plan>;
+  readonly listRuns: (limit: number) => Promise<readonly RunRecord[]>;
+  readonly getRun: (runId: string) => Promise<RunRecord | null>;
+  readonly checkReady: () => Promise<readonly ReadinessCheck[]>;
+  readonly now?: () => Date;
+}
+
+export type AuthScheme = "webhook" | "report";
+
+declare module "fastify" {
+  interface FastifyInstance {
+    readonly deps: ServerDeps;
+    readonly runQueue: RunQueue;
+    readonly metrics: ServerMetrics;
+    readonly clock: () => Date;
+  }
+  interface FastifyContextConfig {
+    /** Credentials the route requires; absent: open (health, metrics, OpenAPI). */
+    auth?: AuthScheme;
+  }
+  interface FastifySchema {
+    summary?: string;
+    description?: string;
+  }
+}
+
+/**
+ * The fastify app: webhook, plan report, run log, health, metrics, OpenAPI. Each route file is an
+ * encapsulated plugin with a zod schema on every route (validation here, documentation in
+ * /openapi.json); the run queue and the metrics are decorated once and shared.
+ */
+export async function buildApp(deps: ServerDeps): Promise<FastifyInstance> {
+  const clock = deps.now ?? (() => new Date());
+  const app = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    disableRequestLogging: true,
+    bodyLimit: deps.server.bodyLimitBytes,
+  });
+  const metrics = createServerMetrics(clock);
+  const runQueue = createRunQueue({
+    run: deps.runReconcile,
+    debounceMs: deps.server.debounceMs,
+    logger: deps.logger,
+    onRunEnd: (outcome) => metrics.recordRun(outcome),
+    onDepthChange: (waiting, running) => metrics.setQueueDepth(waiting, running),
+  });
+  app.decorate("deps", deps).decorate("runQueue", runQueue).decorate("metrics", metrics).decorate("clock", clock);
+
+  app.setValidatorCompiler(({ schema, httpPart }) => (data) => {
+    const result = (schema as z.ZodType).safeParse(data);
+    return result.success ? { value: result.data } : { error: new Error(describeZodError(result.error, httpPart ?? "body")) };
+  });
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((request, reply) => reply.code(404).send({ code: "NOT_FOUND", message: `no route ${request.method} ${request.url.split("?")[0]}` }));
+
+  const routes: RouteDoc[] = [];
+  app.addHook("onRoute", (route) => {
+    if (route.method !== "HEAD") routes.push({ method: String(route.method), url: route.url, schema: route.schema ?? {}, auth: route.config?.auth });
+  });
+  app.addHook("onRequest", async (request) => {
+    const auth = request.routeOptions.config.auth;
+    if (auth === undefined) return;
+    const ok = auth === "webhook" ? isWebhookAuthorized(request.headers, deps.server.webhook) : isReportAuthorized(request.headers, deps.server);
+    if (!ok) throw new SyncError("UNAUTHORIZED", "missing or wrong credentials");
+  });
+  app.addHook("onClose", async () => {
+    await runQueue.shutdown();
+  });
+
+  if (!hasWebhookCredentials(deps.server.webhook)) {
+    deps.logger.warn("no webhook credentials configured (server.webhook.apiKey or basicUser + basicPassword): every webhook request is refused with 401");
+  }
+  if (!hasReportCredentials(deps.server)) deps.logger.warn("no report credentials configured (server.reportToken): GET /plan and /runs refuse every request with 401");
+
+  await app.register(healthRoutes);
+  await app.register(metricsRoutes);
+  await app.register(webhookRoutes);
+  await app.register(planRoutes);
+  await app.register(runsRoutes);
+  await app.register(openApiRoutes, { routes, server: deps.server });
+  return app;
+}
+
+/** SyncError -> its status with {code, message}; fastify's client errors keep their status; anything else is a 500 without details. */
+function errorHandler(this: FastifyInstance, error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  if (error instanceof SyncError) {
+    if (error.code === "UNAUTHORIZED") {
+      const scheme = request.routeOptions.config.auth === "report" ? 'Bearer realm="lf-redshift-sync"' : 'Basic realm="lf-redshift-sync"';
+      void reply.header("www-authenticate", scheme);
+    } else {
+      this.log.warn({ code: error.code, url: request.url }, error.message);
+    }
+    void reply.code(error.httpStatus).send({ code: error.code, message: error.message });
+    return;
+  }
+  if (error.code === "FST_ERR_CTP_BODY_TOO_LARGE") {
+    void reply.code(413).send({ code: "PAYLOAD_TOO_LARGE", message: `the body is larger than ${this.deps.server.bodyLimitBytes} bytes` });
+    return;
+  }
+  const status = error.statusCode ?? 500;
+  if (status >= 400 && status < 500) {
+    void reply.code(status).send({ code: status === 400 ? "BAD_REQUEST" : (error.code ?? "CLIENT_ERROR"), message: error.message });
+    return;
+  }
+  this.log.error({ err: error, method: request.method, url: request.url }, "request failed");
+  void reply.code(500).send({ code: "INTERNAL", message: "internal error (see the server log)" });
+}

@@ -1,0 +1,79 @@
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import type { RunSummary } from "../run/reconcile.js";
+
+export type WebhookOutcome = "accepted" | "duplicate" | "ignored" | "invalid" | "unauthorized" | "refused";
+
+export interface ServerMetrics {
+  readonly registry: Registry;
+  readonly webhookEvents: Counter<"outcome">;
+  recordRun(outcome: RunSummary | { readonly crashed: unknown }): void;
+  setQueueDepth(waiting: number, running: number): void;
+}
+
+/** One registry per app (not prom-client's global one), so several apps can live in one process. */
+export function createServerMetrics(now: () => Date): ServerMetrics {
+  const registry = new Registry();
+  const runDuration = new Histogram({
+    name: "lfsync_run_duration_seconds",
+    help: "Duration of reconcile runs started by the server, by outcome",
+    labelNames: ["status"],
+    buckets: [0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800],
+    registers: [registry],
+  });
+  const changesApplied = new Counter({
+    name: "lfsync_changes_applied_total",
+    help: "GRANT and REVOKE changes committed to the target, by op",
+    labelNames: ["op"],
+    registers: [registry],
+  });
+  const runFailures = new Counter({
+    name: "lfsync_run_failures_total",
+    help: "Runs that did not succeed, by error code",
+    labelNames: ["code"],
+    registers: [registry],
+  });
+  const lastSuccess = new Gauge({
+    name: "lfsync_last_success_timestamp_seconds",
+    help: "Unix time of the last successful run (0: none since start)",
+    registers: [registry],
+  });
+  const webhookEvents = new Counter({
+    name: "lfsync_webhook_events_total",
+    help: "Webhook requests by outcome",
+    labelNames: ["outcome"],
+    registers: [registry],
+  });
+  const queueDepth = new Gauge({
+    name: "lfsync_run_queue_depth",
+    help: "Runs waiting to start (at most 1)",
+    registers: [registry],
+  });
+  const runsInProgress = new Gauge({
+    name: "lfsync_runs_in_progress",
+    help: "Runs in progress in this process (at most 1)",
+    registers: [registry],
+  });
+  changesApplied.inc({ op: "grant" }, 0);
+  changesApplied.inc({ op: "revoke" }, 0);
+  lastSuccess.set(0);
+
+  return {
+    registry,
+    webhookEvents,
+    recordRun(outcome) {
+      if ("crashed" in outcome) {
+        runFailures.inc({ code: "INTERNAL" });
+        return;
+      }
+      runDuration.observe({ status: outcome.status }, outcome.durationMs / 1000);
+      changesApplied.inc({ op: "grant" }, outcome.result?.appliedChanges.grants ?? 0);
+      changesApplied.inc({ op: "revoke" }, outcome.result?.appliedChanges.revokes ?? 0);
+      if (outcome.status === "succeeded") lastSuccess.set(now().getTime() / 1000);
+      else runFailures.inc({ code: outcome.error?.code ?? outcome.status.toUpperCase() });
+    },
+    setQueueDepth(waiting, running) {
+      queueDepth.set(waiting);
+      runsInProgress.set(running);
+    },
+  };
+}

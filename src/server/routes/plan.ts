@@ -1,0 +1,75 @@
+import type { FastifyInstance } from "fastify";
+import { z } from "zod";
+import { planJsonText, planText } from "../../core/plan-report.js";
+import { preferredType } from "../negotiate.js";
+import { filterPlan, type PlanFilter } from "../plan-filter.js";
+import { PLAN_HTML_CSP, renderPlanHtml } from "../plan-html.js";
+
+const OFFERS = ["text/html", "application/json", "text/plain"] as const;
+
+const querySchema = z.object({
+  grantee: z.string().min(1).max(512).optional().describe("only this grantee (exact name)"),
+  schema: z.string().min(1).max(512).optional().describe("only this schema (exact name)"),
+});
+
+const grantSchema = z.object({
+  privilege: z.string(),
+  grantee: z.object({ kind: z.enum(["group", "role"]), name: z.string() }),
+  object: z.object({ schema: z.string(), table: z.string().nullable(), columns: z.array(z.string()).nullable() }),
+  because: z.array(z.string()),
+});
+/** DESIGN §4.2. */
+const planJsonSchema = z.object({
+  changes: z.array(grantSchema.extend({ op: z.enum(["grant", "revoke"]), reason: z.string() })),
+  pending: z.array(grantSchema.extend({ missing: z.enum(["grantee", "schema", "table", "columns"]) })),
+  warnings: z.array(z.string()),
+  summary: z.object({ grants: z.number(), revokes: z.number(), pending: z.number(), unchanged: z.number(), stateOnly: z.number() }),
+  safety: z.object({ refused: z.boolean(), forced: z.boolean(), reasons: z.array(z.string()) }),
+});
+const errorSchema = z.object({ code: z.string(), message: z.string() });
+
+/** GET /plan: a fresh dry run, read-only on both sides, in the format the client asks for. */
+export async function planRoutes(app: FastifyInstance): Promise<void> {
+  app.get(
+    "/plan",
+    {
+      config: { auth: "report" },
+      schema: {
+        summary: "Dry-run diff: the GRANTs and REVOKEs a run would apply now, and why",
+        description: "JSON (DESIGN §4.2) for Accept: application/json, terraform-style text for text/plain, a self-contained HTML report otherwise.",
+        querystring: querySchema,
+        response: {
+          200: {
+            content: {
+              "application/json": { schema: planJsonSchema },
+              "text/plain": { schema: z.string() },
+              "text/html": { schema: z.string() },
+            },
+          },
+          401: errorSchema,
+          406: errorSchema,
+          503: errorSchema,
+        },
+      },
+    },
+    async (request, reply) => {
+      const type = preferredType(request.headers.accept, OFFERS);
+      if (type === null) return reply.code(406).send({ code: "NOT_ACCEPTABLE", message: `GET /plan answers ${OFFERS.join(", ")}` });
+      const filter = request.query as PlanFilter;
+      const plan = filterPlan(await app.deps.computePlan(), filter);
+      void reply.header("vary", "accept").header("cache-control", "no-store");
+      switch (type) {
+        case "application/json":
+          return reply.type("application/json; charset=utf-8").send(planJsonText(plan));
+        case "text/plain":
+          return reply.type("text/plain; charset=utf-8").send(planText(plan));
+        case "text/html":
+          return reply
+            .type("text/html; charset=utf-8")
+            .header("content-security-policy", `${PLAN_HTML_CSP}; frame-ancestors 'none'`)
+            .header("x-content-type-options", "nosniff")
+            .send(renderPlanHtml(plan, { generatedAt: app.clock(), filter }));
+      }
+    },
+  );
+}

@@ -1,0 +1,58 @@
+import type { FastifyInstance } from "fastify";
+import { z } from "zod";
+
+const count = z.number().int().nullable();
+/** src/target/state-store.ts RunRecord. */
+const runSchema = z.object({
+  runId: z.string(),
+  command: z.string(),
+  status: z.enum(["running", "succeeded", "failed", "refused"]),
+  startedAt: z.iso.datetime(),
+  finishedAt: z.iso.datetime().nullable(),
+  fencingToken: count,
+  catalogHash: z.string().nullable(),
+  grants: count,
+  revokes: count,
+  pending: count,
+  batchesApplied: count,
+  batchesTotal: count,
+  message: z.string().nullable(),
+});
+const errorSchema = z.object({ code: z.string(), message: z.string() });
+
+/** The run log (DESIGN §4.3), newest first. */
+export async function runsRoutes(app: FastifyInstance): Promise<void> {
+  app.get(
+    "/runs",
+    {
+      config: { auth: "report" },
+      schema: {
+        summary: "Recent runs, newest first",
+        querystring: z.object({ limit: z.coerce.number().int().min(1).max(1000).default(50) }),
+        response: { 200: z.object({ runs: z.array(runSchema) }), 401: errorSchema },
+      },
+    },
+    async (request) => {
+      const { limit } = request.query as { limit: number };
+      return { runs: await app.deps.listRuns(limit) };
+    },
+  );
+
+  app.get(
+    "/runs/:id",
+    {
+      config: { auth: "report" },
+      schema: {
+        summary: "One run from the run log",
+        params: z.object({ id: z.string().min(1).max(64) }),
+        response: { 200: runSchema, 401: errorSchema, 404: errorSchema },
+      },
+    },
+    async (request, reply) => {
+      const { id } = request.params as { id: string };
+      const run = await app.deps.getRun(id);
+      if (run === null) return reply.code(404).send({ code: "NOT_FOUND", message: `no run ${id} in the run log` });
+      return run;
+    },
+  );
+}
