@@ -39,6 +39,9 @@ export interface ServerDeps {
   readonly now?: () => Date;
 }
 
+/** Another process holds the lease (the scheduled ECS task, another replica): ask again, gently. */
+const BUSY_RETRY_MIN_MS = 10_000;
+
 export type AuthScheme = "webhook" | "report";
 
 declare module "fastify" {
@@ -74,6 +77,7 @@ export async function buildApp(deps: ServerDeps): Promise<FastifyInstance> {
   const runQueue = createRunQueue({
     run: deps.runReconcile,
     debounceMs: deps.server.debounceMs,
+    retryBusyAfterMs: Math.max(deps.server.debounceMs, BUSY_RETRY_MIN_MS),
     logger: deps.logger,
     onRunEnd: (outcome) => metrics.recordRun(outcome),
     onDepthChange: (waiting, running) => metrics.setQueueDepth(waiting, running),

@@ -49,13 +49,20 @@ h1 { font-size: 1.4rem; margin: 0 0 .25rem; } h2 { font-size: 1.15rem; margin: 1
 .filters { display: flex; flex-wrap: wrap; gap: 1rem; align-items: end; position: sticky; top: 0; background: var(--bg); padding: .5rem 0; border-bottom: 1px solid var(--line); }
 .filters label { display: flex; flex-direction: column; font-size: .85rem; color: var(--muted); }
 .filters input { font: inherit; padding: .3rem .5rem; border: 1px solid var(--line); border-radius: 4px; background: var(--bg); color: var(--fg); min-width: 14rem; }
-table { border-collapse: collapse; width: 100%; margin-bottom: .5rem; }
-th, td { text-align: left; vertical-align: top; padding: .3rem .5rem; border-bottom: 1px solid var(--line); }
+table { border-collapse: collapse; width: 100%; margin-bottom: .5rem; table-layout: fixed; }
+col.op { width: 8.5rem; } col.grant { width: 32%; } col.grantee { width: 20%; }
+th, td { text-align: left; vertical-align: top; padding: .3rem .5rem; border-bottom: 1px solid var(--line); overflow-wrap: anywhere; }
 thead th { background: var(--head); font-weight: 600; }
 tbody th { background: var(--head); font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-weight: 600; }
 code, .mono { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; }
 .op { font-weight: 700; white-space: nowrap; } .op.grant { color: var(--grant); } .op.revoke { color: var(--revoke); } .op.pending { color: var(--pending); }
 .why ul { margin: .1rem 0 0; padding-left: 1.1rem; }
+@media (max-width: 40rem) {
+  table, tbody, tr, td, th { display: block; width: auto; }
+  thead, colgroup { display: none; }
+  tr { border-bottom: 1px solid var(--line); padding: .3rem 0; }
+  td, th { border: 0; padding: .1rem .5rem; }
+}
 [hidden] { display: none !important; }
 `;
 
@@ -170,6 +177,9 @@ function filters(plan: Plan): string {
   ].join("\n");
 }
 
+/** Same column widths in every table, so the schemas' tables line up. */
+const COLUMNS = `<colgroup><col class="op"><col class="grant"><col class="grantee"><col></colgroup>`;
+
 /** Changes arrive sorted by (schema, table, ...): consecutive runs form the groups. */
 function changeGroups(changes: readonly Change[]): string {
   const out: string[] = [];
@@ -186,7 +196,7 @@ function changeGroups(changes: readonly Change[]): string {
       schema = o.schema;
       table = undefined;
       out.push(`<section data-group data-schema="${escapeHtml(o.schema)}"><h3>Schema <code>${escapeHtml(o.schema)}</code></h3>`);
-      out.push(`<table><thead><tr><th>Op</th><th>Privilege</th><th>Grantee</th><th>Why</th></tr></thead>`);
+      out.push(`<table>${COLUMNS}<thead><tr><th>Op</th><th>Privilege</th><th>Grantee</th><th>Why</th></tr></thead>`);
     }
     if (o.table !== table) {
       closeTable();
@@ -224,7 +234,7 @@ function pendingTable(pending: readonly PendingGrant[]): string {
       `</tr>`,
     ].join(""),
   );
-  return `<table data-group><thead><tr><th>State</th><th>Grant</th><th>Grantee</th><th>Why</th></tr></thead><tbody>\n${rows.join("\n")}\n</tbody></table>`;
+  return `<table data-group>${COLUMNS}<thead><tr><th>State</th><th>Grant</th><th>Grantee</th><th>Why</th></tr></thead><tbody>\n${rows.join("\n")}\n</tbody></table>`;
 }
 
 function grantAttributes(g: Grant): string {

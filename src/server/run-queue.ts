@@ -1,7 +1,8 @@
 import type { Logger } from "../log.js";
 import type { RunSummary } from "../run/reconcile.js";
 
-export type TriggerReason = "webhook" | "schedule";
+/** `retry`: the previous run found the lease held by another process, whose plan may predate the change. */
+export type TriggerReason = "webhook" | "schedule" | "retry";
 
 /** What a run is told: why it runs, and a flag that turns true on shutdown (stop before the next batch). */
 export interface RunTrigger {
@@ -17,6 +18,8 @@ export interface RunQueueOptions {
   /** One full, level-triggered run; must not throw (reconcile() never does), but a throw is contained. */
   readonly run: (trigger: RunTrigger) => Promise<RunSummary>;
   readonly debounceMs: number;
+  /** After a run that found the lease held ("busy"), ask again this much later. */
+  readonly retryBusyAfterMs: number;
   readonly logger: Logger;
   readonly onRunEnd?: (outcome: RunSummary | { readonly crashed: unknown }) => void;
   readonly onDepthChange?: (waiting: number, running: number) => void;
@@ -51,6 +54,7 @@ export function createRunQueue(options: RunQueueOptions): RunQueue {
   let waiting: Waiting | null = null;
   let running: Promise<void> | null = null;
   let stopping = false;
+  let retryTimer: NodeJS.Timeout | undefined;
   let idleWaiters: (() => void)[] = [];
 
   const depthChanged = () => options.onDepthChange?.(waiting === null ? 0 : 1, running === null ? 0 : 1);
@@ -79,13 +83,19 @@ export function createRunQueue(options: RunQueueOptions): RunQueue {
     try {
       const summary = await options.run(trigger);
       options.onRunEnd?.(summary);
+      if (summary.status === "busy" && !stopping && retryTimer === undefined) {
+        retryTimer = setTimeout(() => {
+          retryTimer = undefined;
+          queue.enqueue("retry");
+        }, options.retryBusyAfterMs);
+      }
     } catch (crashed) {
       options.logger.error({ err: crashed }, "run crashed");
       options.onRunEnd?.({ crashed });
     }
   };
 
-  return {
+  const queue: RunQueue = {
     enqueue(reason) {
       if (stopping) return "stopping";
       if (waiting !== null) {
@@ -115,13 +125,16 @@ export function createRunQueue(options: RunQueueOptions): RunQueue {
     },
     async shutdown() {
       stopping = true;
+      clearTimeout(retryTimer);
       if (waiting !== null) {
         clearTimeout(waiting.timer);
         waiting = null;
         depthChanged();
       }
       await running;
+      clearTimeout(retryTimer);
       settleIdle();
     },
   };
+  return queue;
 }

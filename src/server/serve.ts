@@ -29,7 +29,7 @@ export async function startServer(config: Config, logger: Logger = createLogger(
     server,
     logger,
     runReconcile: (trigger) =>
-      reconcile({ config, source, executor, lock, logger, command: trigger.reasons.includes("webhook") ? "webhook" : "schedule", shouldStop: trigger.shouldStop }),
+      reconcile({ config, source, executor, lock, logger, command: trigger.reasons.join("+"), shouldStop: trigger.shouldStop }),
     computePlan: async () => (await computePlan({ config, source, executor })).plan,
     listRuns: (limit) => listRuns(executor, config.stateSchema, limit),
     getRun: (runId) => getRun(executor, config.stateSchema, runId),

@@ -85,6 +85,8 @@ export interface Harness {
   readonly faults: TargetFaults;
   readonly runs: RunSummary[];
   readonly triggers: RunTrigger[];
+  /** How many times the app asked for a plan. */
+  readonly plans: { computed: number };
   close(): Promise<void>;
 }
 
@@ -138,6 +140,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
   const logger = createLogger("silent");
   const runs: RunSummary[] = [];
   const triggers: RunTrigger[] = [];
+  const plans = { computed: 0 };
   const app = await buildApp({
     server: config.server!,
     logger,
@@ -147,7 +150,10 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
       runs.push(summary);
       return summary;
     },
-    computePlan: async () => (await computePlan({ config, source, executor: target })).plan,
+    async computePlan() {
+      plans.computed++;
+      return (await computePlan({ config, source, executor: target })).plan;
+    },
     listRuns: (limit) => listRuns(executor, config.stateSchema, limit),
     getRun: (runId) => getRun(executor, config.stateSchema, runId),
     checkReady: options.checkReady ?? (async () => [{ name: "target", ok: true }]),
@@ -163,6 +169,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     faults,
     runs,
     triggers,
+    plans,
     async close() {
       await app.close();
       await lock.close();

@@ -57,6 +57,15 @@ describe("report, run log, health, metrics and OpenAPI routes", () => {
       expect(html).not.toContain('data-grantee="analyst"');
     });
 
+    it("computes one plan for requests that arrive together", async () => {
+      const before = h.plans.computed;
+      const responses = await Promise.all(["application/json", "text/plain", "text/html"].map((accept) => h.app.inject({ url: "/plan", headers: { ...bearer, accept } })));
+      expect(responses.map((r) => r.statusCode)).toEqual([200, 200, 200]);
+      expect(h.plans.computed).toBe(before + 1);
+      await h.app.inject({ url: "/plan", headers: bearer });
+      expect(h.plans.computed).toBe(before + 2);
+    });
+
     it("answers terraform-style text to Accept: text/plain", async () => {
       const response = await h.app.inject({ url: "/plan", headers: { ...bearer, accept: "text/plain" } });
       expect(response.headers["content-type"]).toMatch(/^text\/plain/);

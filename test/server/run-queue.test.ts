@@ -1,19 +1,19 @@
 import { describe, expect, it } from "vitest";
 import { createLogger } from "../../src/log.js";
-import type { RunSummary } from "../../src/run/reconcile.js";
+import type { RunStatus, RunSummary } from "../../src/run/reconcile.js";
 import { createRunQueue, type RunTrigger } from "../../src/server/run-queue.js";
 import { sleep } from "./harness.js";
 
 /** A run that lasts until the test finishes it. */
 function controlledRuns() {
   const started: RunTrigger[] = [];
-  const finishers: (() => void)[] = [];
+  const finishers: ((status: RunStatus) => void)[] = [];
   const run = (trigger: RunTrigger) =>
     new Promise<RunSummary>((resolve) => {
       started.push(trigger);
-      finishers.push(() => resolve({ runId: `r${started.length}`, status: "succeeded", plan: null, result: null, error: null, fencingToken: 1, durationMs: 1 }));
+      finishers.push((status) => resolve({ runId: `r${started.length}`, status, plan: null, result: null, error: null, fencingToken: 1, durationMs: 1 }));
     });
-  return { started, run, finish: (i: number) => finishers[i]!() };
+  return { started, run, finish: (i: number, status: RunStatus = "succeeded") => finishers[i]!(status) };
 }
 
 const logger = createLogger("silent");
@@ -21,7 +21,7 @@ const logger = createLogger("silent");
 describe("run queue", () => {
   it("coalesces requests within the debounce window into one run", async () => {
     const runs = controlledRuns();
-    const queue = createRunQueue({ run: runs.run, debounceMs: 40, logger });
+    const queue = createRunQueue({ run: runs.run, debounceMs: 40, retryBusyAfterMs: 1000, logger });
     expect(queue.enqueue("webhook")).toBe("queued");
     expect(queue.enqueue("webhook")).toBe("coalesced");
     expect(queue.enqueue("schedule")).toBe("coalesced");
@@ -36,7 +36,7 @@ describe("run queue", () => {
   it("keeps at most one run in progress and one waiting", async () => {
     const runs = controlledRuns();
     const depths: string[] = [];
-    const queue = createRunQueue({ run: runs.run, debounceMs: 0, logger, onDepthChange: (w, r) => depths.push(`${w}/${r}`) });
+    const queue = createRunQueue({ run: runs.run, debounceMs: 0, retryBusyAfterMs: 1000, logger, onDepthChange: (w, r) => depths.push(`${w}/${r}`) });
     queue.enqueue("webhook");
     await sleep(10);
     expect(queue.depth()).toEqual({ waiting: 0, running: 1 });
@@ -57,7 +57,7 @@ describe("run queue", () => {
 
   it("on shutdown drops the waiting run, tells the running one to stop, and waits for it", async () => {
     const runs = controlledRuns();
-    const queue = createRunQueue({ run: runs.run, debounceMs: 0, logger });
+    const queue = createRunQueue({ run: runs.run, debounceMs: 0, retryBusyAfterMs: 1000, logger });
     queue.enqueue("webhook");
     await sleep(10);
     queue.enqueue("webhook");
@@ -73,6 +73,22 @@ describe("run queue", () => {
     expect(runs.started).toHaveLength(1);
   });
 
+  it("asks again later when the lease was held by another process", async () => {
+    const runs = controlledRuns();
+    const queue = createRunQueue({ run: runs.run, debounceMs: 0, retryBusyAfterMs: 30, logger });
+    queue.enqueue("webhook");
+    await sleep(10);
+    runs.finish(0, "busy");
+    await sleep(60);
+    expect(runs.started).toHaveLength(2);
+    expect(runs.started[1]!.reasons).toEqual(["retry"]);
+    runs.finish(1, "busy");
+    // Shutdown cancels the pending retry.
+    await queue.shutdown();
+    await sleep(60);
+    expect(runs.started).toHaveLength(2);
+  });
+
   it("contains a run that throws and keeps serving", async () => {
     const outcomes: unknown[] = [];
     let calls = 0;
@@ -82,6 +98,7 @@ describe("run queue", () => {
         throw new Error("boom");
       },
       debounceMs: 0,
+      retryBusyAfterMs: 1000,
       logger,
       onRunEnd: (o) => outcomes.push(o),
     });

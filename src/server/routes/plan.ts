@@ -1,5 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
+import type { Plan } from "../../core/plan.js";
 import { planJsonText, planText } from "../../core/plan-report.js";
 import { preferredType } from "../negotiate.js";
 import { filterPlan, type PlanFilter } from "../plan-filter.js";
@@ -30,6 +31,14 @@ const errorSchema = z.object({ code: z.string(), message: z.string() });
 
 /** GET /plan: a fresh dry run, read-only on both sides, in the format the client asks for. */
 export async function planRoutes(app: FastifyInstance): Promise<void> {
+  // Requests that arrive while a plan is being computed share it: a page reloaded by many readers
+  // costs one catalog read, not one each (Lake Formation's rate limits are undocumented, aws-facts §2.3).
+  let inflight: Promise<Plan> | null = null;
+  const freshPlan = (): Promise<Plan> =>
+    (inflight ??= app.deps.computePlan().finally(() => {
+      inflight = null;
+    }));
+
   app.get(
     "/plan",
     {
@@ -56,7 +65,7 @@ export async function planRoutes(app: FastifyInstance): Promise<void> {
       const type = preferredType(request.headers.accept, OFFERS);
       if (type === null) return reply.code(406).send({ code: "NOT_ACCEPTABLE", message: `GET /plan answers ${OFFERS.join(", ")}` });
       const filter = request.query as PlanFilter;
-      const plan = filterPlan(await app.deps.computePlan(), filter);
+      const plan = filterPlan(await freshPlan(), filter);
       void reply.header("vary", "accept").header("cache-control", "no-store");
       switch (type) {
         case "application/json":
