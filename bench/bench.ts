@@ -35,14 +35,16 @@ async function phase(name: string, ...args: string[]): Promise<Result> {
 const options = (tables: number) => ({ tables, databases: 20, columnsPerTable: 20, policies: 500, principals: 200 });
 
 async function coreBench(sizes: number[]): Promise<void> {
-  console.log("\n== core: resolve + map + plan + render (pure, first apply: nothing recorded) ==");
+  console.log("\n== core: resolve + map + plan + render, each in its own process (peak RSS is that process's) ==");
   for (const tables of sizes) {
-    const r = await phase("core", "--tables", String(tables));
-    console.log(
-      `${String(tables).padStart(7)} tables: total ${r.totalMs} ms (resolve ${r.resolveMs}, map ${r.mapMs}, plan ${r.planMs}, render ${r.renderMs}); ` +
-        `steady-state plan ${r.noopPlanMs} ms with ${r.noopChanges} changes; peak RSS ${r.maxRssMb} MB; ` +
-        `${r.desiredGrants} desired grants (${r.tableGrants} on tables, ${r.columnSubsets} column subsets), ${r.statements} statements in ${r.batches} batches`,
-    );
+    for (const mode of ["first", "steady"]) {
+      const r = await phase("core", "--tables", String(tables), "--mode", mode);
+      console.log(
+        `${String(tables).padStart(7)} tables, ${mode.padEnd(6)}: ${String(r.totalMs).padStart(6)} ms (resolve ${r.resolveMs}, map ${r.mapMs}, plan ${r.planMs}, render ${r.renderMs}), ` +
+          `peak RSS ${r.maxRssMb} MB; ${r.desiredGrants} desired grants (${r.columnSubsets} column subsets), ${r.changes} changes, ` +
+          `${r.statements} statements / ${r.batches} batches / ${r.sqlMb} MB SQL`,
+      );
+    }
   }
   console.log("target: 100k tables < 5 s and < 1 GB on 2 cores");
 }

@@ -117,7 +117,7 @@ export async function applyCommand(config: Config, options: { yes: boolean; forc
       command: options.command,
       force: options.force,
       ...(tty ? { progress: (phase: string) => process.stderr.write(`\r\u001b[K${phase}...`) } : {}),
-      ...(tty ? { onBatch: (i: number, n: number) => process.stderr.write(`\r\u001b[Kapplying batch ${i}/${n}`) } : {}),
+      ...(tty ? { onBatch: (done: number, total: number) => process.stderr.write(`\r\u001b[Kapplying: ${done}/${total} changes`) } : {}),
       confirm: async (plan) => {
         if (tty) process.stderr.write("\r\u001b[K");
         process.stdout.write(planText(plan, { color: process.stdout.isTTY === true }));

@@ -7,6 +7,7 @@ import {
   type Privilege,
   type TablePrivilege,
   compareStrings,
+  SlotIds,
 } from "./grants.js";
 import type { Entitlements, LfTablePermission } from "./resolve.js";
 
@@ -39,9 +40,10 @@ export function mapEntitlements(entitlements: Entitlements, mapping: MappingConf
   const labels = entitlements.policyLabels;
 
   // slot -> grant under construction; because holds policy indexes until the end.
-  const slots = new Map<string, { grantee: Grantee; privilege: Privilege; schema: string; table: string | null; columns: string[] | null; because: Set<number> }>();
+  const ids = new SlotIds();
+  const slots = new Map<number, { grantee: Grantee; privilege: Privilege; schema: string; table: string | null; columns: string[] | null; because: Set<number> }>();
   const add = (grantee: Grantee, privilege: Privilege, schema: string, table: string | null, columns: string[] | null, because: Iterable<number>) => {
-    const key = JSON.stringify([grantee.kind, grantee.name, schema, table, privilege]);
+    const key = ids.id(grantee, schema, table, privilege);
     let slot = slots.get(key);
     if (slot === undefined) {
       slot = { grantee, privilege, schema, table, columns, because: new Set() };

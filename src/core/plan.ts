@@ -10,7 +10,7 @@ import {
   type Privilege,
   type RecordedGrant,
   compareStrings,
-  grantSlotKey,
+  SlotIds,
   granteeKey,
   tableKey,
 } from "./grants.js";
@@ -92,18 +92,19 @@ interface Held {
 export function planChanges(input: PlanInput): Plan {
   const { inventory } = input;
   const diagnostics: Diagnostic[] = [...input.diagnostics];
-  const desiredBySlot = new Map<string, DesiredGrant>();
-  for (const grant of input.desired) desiredBySlot.set(grantSlotKey(grant), grant);
-  const recordedBySlot = new Map<string, RecordedGrant[]>();
+  const ids = new SlotIds();
+  const desiredBySlot = new Map<number, DesiredGrant>();
+  for (const grant of input.desired) desiredBySlot.set(ids.of(grant), grant);
+  const recordedBySlot = new Map<number, RecordedGrant[]>();
   for (const grant of input.recorded) {
-    const key = grantSlotKey(grant);
+    const key = ids.of(grant);
     const list = recordedBySlot.get(key);
     if (list === undefined) recordedBySlot.set(key, [grant]);
     else list.push(grant);
   }
-  const heldBySlot = new Map<string, Held>();
+  const heldBySlot = new Map<number, Held>();
   for (const grant of inventory.held) {
-    const key = grantSlotKey(grant);
+    const key = ids.of(grant);
     let held = heldBySlot.get(key);
     if (held === undefined) heldBySlot.set(key, (held = { full: false, columns: new Set() }));
     if (grant.object.columns === null) held.full = true;
@@ -113,14 +114,31 @@ export function planChanges(input: PlanInput): Plan {
   const steps: { key: string; step: PlanStep }[] = [];
   const pending: PendingGrant[] = [];
   let unchanged = 0;
-  const slotKeys = new Set([...desiredBySlot.keys(), ...recordedBySlot.keys()]);
+  const slotKeys: number[] = [...desiredBySlot.keys()];
+  for (const key of recordedBySlot.keys()) if (!desiredBySlot.has(key)) slotKeys.push(key);
 
   for (const key of slotKeys) {
     const desired = desiredBySlot.get(key);
-    const recordedList = recordedBySlot.get(key) ?? [];
+    const heldEntry = heldBySlot.get(key);
+    const recordedEntry = recordedBySlot.get(key);
+    // Fast paths for the two cases that dominate large catalogs (the steady state, and a first
+    // grant); they decide exactly what the general logic below would, without its allocations.
+    if (desired !== undefined && recordedEntry?.length === 1 && heldEntry !== undefined) {
+      const recordedColumns = recordedEntry[0]!.object.columns;
+      if (sameColumns(desired.object.columns, recordedColumns) && heldExactly(heldEntry, desired.object.columns)) {
+        unchanged++;
+        continue;
+      }
+    }
+    if (desired !== undefined && desired.object.columns === null && recordedEntry === undefined && heldEntry === undefined && objectExists(inventory, desired) === true) {
+      const first: Change = { op: "grant", grantee: desired.grantee, privilege: desired.privilege, object: desired.object, because: desired.because, reason: "grantBecausePolicy" };
+      steps.push({ key: sortKey(desired), step: { changes: [first], records: [{ op: "record", grant: desired, because: desired.because }] } });
+      continue;
+    }
+    const recordedList = recordedEntry ?? [];
     const any = (desired ?? recordedList[0])!;
     const slot: Grant = { grantee: any.grantee, privilege: any.privilege, object: { schema: any.object.schema, table: any.object.table, columns: null } };
-    const held = heldBySlot.get(key) ?? { full: false, columns: new Set<string>() };
+    const held = heldEntry ?? { full: false, columns: new Set<string>() };
     const recFull = recordedList.some((g) => g.object.columns === null);
     const recCols = new Set(recordedList.flatMap((g) => g.object.columns ?? []));
     const recBecause = recordedList[0]?.because ?? [];
@@ -221,21 +239,23 @@ export function planChanges(input: PlanInput): Plan {
   }
 
   steps.sort((a, b) => compareStrings(a.key, b.key));
-  const changes = steps.flatMap((s) => s.step.changes).sort(compareChanges);
+  // Steps are sorted by slot and each step holds one slot's changes: ordering them by op within the
+  // step gives the (schema, table, grantee, privilege, op) order without a global sort.
+  const changes = steps.flatMap((s) => (s.step.changes.length > 1 ? [...s.step.changes].sort((a, b) => compareStrings(a.op, b.op)) : s.step.changes));
   const grants = changes.filter((c) => c.op === "grant").length;
   const revokes = changes.length - grants;
   const stateOnly = steps.filter((s) => s.step.changes.length === 0).length;
   const safety = checkSafety(input, revokes, recordedBySlot.size);
-  pending.sort((a, b) => compareStrings(sortKey(a), sortKey(b)));
+  const pendingSorted = pending.map((p) => ({ key: sortKey(p), p })).sort((a, b) => compareStrings(a.key, b.key)).map((x) => x.p);
   return {
     changes,
     steps: steps.map((s) => s.step),
-    pending,
+    pending: pendingSorted,
     // The planner's own warnings follow the input's order of grants: sorted, so plans compare byte for byte.
     warnings: [...new Set([...input.diagnostics.map(formatDiagnostic), ...diagnostics.slice(input.diagnostics.length).map(formatDiagnostic).sort(compareStrings)])],
     summary: { grants, revokes, pending: pending.length, unchanged, stateOnly },
     safety,
-    complete: pending.length === 0,
+    complete: pendingSorted.length === 0,
     applyable: steps.length > 0 && !safety.refused,
   };
 }
@@ -283,8 +303,15 @@ function sortKey(grant: Grant): string {
   return [grant.object.schema, grant.object.table ?? "", grant.object.table === null ? 0 : 1, grant.grantee.kind, grant.grantee.name, grant.privilege].join("\u0000");
 }
 
-function compareChanges(a: Change, b: Change): number {
-  return compareStrings(sortKey(a), sortKey(b)) || compareStrings(a.op, b.op);
+function sameColumns(a: readonly string[] | null, b: readonly string[] | null): boolean {
+  if (a === null || b === null) return a === b;
+  return a.length === b.length && a.every((c, i) => c === b[i]);
+}
+
+/** The target holds exactly this form: table level alone, or exactly these columns. */
+function heldExactly(held: Held, columns: readonly string[] | null): boolean {
+  if (columns === null) return held.full && held.columns.size === 0;
+  return !held.full && held.columns.size === columns.length && columns.every((c) => held.columns.has(c));
 }
 
 export type { Grantee, Privilege };

@@ -61,25 +61,30 @@ interface Unit {
  * (one transaction). Revokes run before grants.
  */
 export function renderBatches(plan: Plan, options: RenderOptions): Batch[] {
+  return [...iterateBatches(plan, options)];
+}
+
+/**
+ * The same batches, rendered one at a time: apply holds one batch's SQL in memory, not the whole
+ * first apply of a large catalog (hundreds of MB of state rows).
+ */
+export function* iterateBatches(plan: Plan, options: RenderOptions): Generator<Batch> {
   const maxBytes = options.maxStatementBytes ?? MAX_STATEMENT_BYTES;
   const maxStatements = options.maxBatchStatements ?? MAX_BATCH_STATEMENTS;
   const units = renderUnits(plan.steps, options.dialect, maxBytes);
-  const batches: Batch[] = [];
   let current: Unit[] = [];
   let estimate = 0;
-  const flush = () => {
-    if (current.length > 0) batches.push(...finishBatch(current, options, maxStatements));
-    current = [];
-    estimate = 0;
-  };
   for (const unit of units) {
     const cost = unit.sql.length + estimateStateStatements(unit.steps, maxBytes);
-    if (current.length > 0 && estimate + cost > maxStatements) flush();
+    if (current.length > 0 && estimate + cost > maxStatements) {
+      yield* finishBatch(current, options, maxStatements);
+      current = [];
+      estimate = 0;
+    }
     current.push(unit);
     estimate += cost;
   }
-  flush();
-  return batches;
+  if (current.length > 0) yield* finishBatch(current, options, maxStatements);
 }
 
 /** State rows are a few hundred bytes each; a DELETE and an INSERT per ~100 KB of rows. */

@@ -98,7 +98,8 @@ export function resolvePolicies(snapshot: CatalogSnapshot): Entitlements {
   };
 
   const databases = new Map<string, Map<LfDatabasePermission, number[]>>();
-  const tables = new Map<string, TableAccess>();
+  // principal -> table -> access: object keys, no string building per (policy, table) pair.
+  const tables = new Map<string, Map<TableInfo, TableAccess>>();
 
   for (const policy of prepared) {
     if (policy.resourceType === "DATABASE") {
@@ -123,10 +124,11 @@ export function resolvePolicies(snapshot: CatalogSnapshot): Entitlements {
           // LF: a column subset yields SELECT on those columns + DESCRIBE; INSERT, DELETE, ALTER and
           // DROP need every column and are not granted (aws-facts §1.5, trap 8).
           if (policy.tablePermissions.includes("SELECT")) {
+            const columns = (access.columns ??= new Set());
             for (let c = 0; c < info.columnNames.length; c++) {
-              if (matching.includes(info.columnSetIds[c]!)) access.columns.add(info.columnNames[c]!);
+              if (matching.includes(info.columnSetIds[c]!)) columns.add(info.columnNames[c]!);
             }
-            access.columnBecause.add(policy.index);
+            (access.columnBecause ??= new Set()).add(policy.index);
           }
           pushIndex(access.full, "DESCRIBE", policy.index);
         }
@@ -139,7 +141,7 @@ export function resolvePolicies(snapshot: CatalogSnapshot): Entitlements {
       const [principal, database] = JSON.parse(key) as [string, string];
       return { principal, database, permissions };
     }),
-    tables: [...tables.values()].map(finishTableAccess),
+    tables: [...tables.values()].flatMap((byTable) => [...byTable.values()].map(finishTableAccess)),
     policyLabels: snapshot.policies.map((p, i) => policyLabel(p, i, snapshot.expressions)),
     diagnostics,
   };
@@ -149,27 +151,30 @@ interface TableAccess {
   readonly principal: string;
   readonly info: TableInfo;
   readonly full: Map<LfTablePermission, number[]>;
-  readonly columns: Set<string>;
-  readonly columnBecause: Set<number>;
+  /** Created on the first column-subset match only. */
+  columns: Set<string> | undefined;
+  columnBecause: Set<number> | undefined;
 }
 
-function tableAccess(tables: Map<string, TableAccess>, principal: string, info: TableInfo): TableAccess {
-  const key = `${principal}\u0000${info.database}\u0000${info.table}`;
-  let access = tables.get(key);
+function tableAccess(tables: Map<string, Map<TableInfo, TableAccess>>, principal: string, info: TableInfo): TableAccess {
+  let byTable = tables.get(principal);
+  if (byTable === undefined) tables.set(principal, (byTable = new Map()));
+  let access = byTable.get(info);
   if (access === undefined) {
-    access = { principal, info, full: new Map(), columns: new Set(), columnBecause: new Set() };
-    tables.set(key, access);
+    access = { principal, info, full: new Map(), columns: undefined, columnBecause: undefined };
+    byTable.set(info, access);
   }
   return access;
 }
 
 function finishTableAccess(access: TableAccess): TableEntitlement {
   const hasFullSelect = access.full.has("SELECT");
+  const { columns, columnBecause } = access;
   const columnSelect =
-    !hasFullSelect && access.columns.size > 0
+    !hasFullSelect && columns !== undefined && columns.size > 0
       ? {
-          columns: access.info.columnNames.filter((c) => access.columns.has(c)).sort(),
-          because: [...access.columnBecause].sort((a, b) => a - b),
+          columns: access.info.columnNames.filter((c) => columns.has(c)).sort(),
+          because: [...(columnBecause ?? [])].sort((a, b) => a - b),
         }
       : null;
   return { principal: access.principal, database: access.info.database, table: access.info.table, full: access.full, columnSelect };

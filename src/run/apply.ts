@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { type Batch, renderBatches } from "../core/render.js";
+import { type Batch, iterateBatches, type RenderOptions } from "../core/render.js";
 import type { Plan } from "../core/plan.js";
 import { SyncError } from "../errors.js";
 import type { Lease } from "../lock/lock.js";
@@ -20,17 +20,22 @@ export interface ApplyOptions {
   readonly runId: string;
   readonly at: Date;
   readonly lease?: Lease;
-  readonly onBatch?: (index: number, total: number) => void;
+  /** After each committed batch: changes applied so far out of the plan's total. */
+  readonly onBatch?: (appliedChanges: number, totalChanges: number) => void;
   /** Stops before the next batch when it returns true (graceful shutdown). */
   readonly shouldStop?: () => boolean;
 }
 
-/** The batches apply will run, each with its state rows: exposed so tests and reviewers can see them. */
-export function planBatches(plan: Plan, executor: SqlExecutor, options: Pick<ApplyOptions, "stateSchema" | "runId" | "at">): Batch[] {
-  return renderBatches(plan, {
+/** How apply renders a plan for this executor: exposed so tests and reviewers can see the batches. */
+export function renderOptions(executor: SqlExecutor, options: Pick<ApplyOptions, "stateSchema" | "runId" | "at">): RenderOptions {
+  return {
     dialect: executor.dialect,
     stateStatements: (records) => renderStateStatements(executor.dialect, options.stateSchema, records, options.runId, options.at),
-  });
+  };
+}
+
+export function planBatches(plan: Plan, executor: SqlExecutor, options: Pick<ApplyOptions, "stateSchema" | "runId" | "at">): Batch[] {
+  return [...iterateBatches(plan, renderOptions(executor, options))];
 }
 
 /**
@@ -42,24 +47,30 @@ export async function applyPlan(executor: SqlExecutor, plan: Plan, options: Appl
   if (plan.safety.refused) {
     return { batches: [], appliedChanges: { grants: 0, revokes: 0 }, error: new SyncError("SAFETY_REFUSED", plan.safety.reasons.join("; ")) };
   }
-  const batches = planBatches(plan, executor, options);
-  const outcomes: BatchOutcome[] = batches.map(() => "notRun");
+  const batches = iterateBatches(plan, renderOptions(executor, options));
+  const outcomes: BatchOutcome[] = [];
   let grants = 0;
   let revokes = 0;
-  for (let i = 0; i < batches.length; i++) {
-    const batch = batches[i]!;
+  let index = 0;
+  for (const batch of batches) {
     try {
-      if (options.shouldStop?.()) throw new SyncError("TARGET_FAILED", `stopped before batch ${i + 1} of ${batches.length} (shutdown)`);
+      if (options.shouldStop?.()) throw new SyncError("TARGET_FAILED", `stopped before batch ${index + 1} (shutdown)`);
       options.lease?.assertHeld();
-      await executor.transaction(batch.statements, { token: batchToken(options.runId, i) });
+      await executor.transaction(batch.statements, { token: batchToken(options.runId, index) });
     } catch (cause) {
-      outcomes[i] = "failed";
-      const error = cause instanceof SyncError ? cause : new SyncError("TARGET_FAILED", `batch ${i + 1} of ${batches.length} failed`, { cause });
+      outcomes.push("failed");
+      // The rest is rendered only to be counted; nothing of it runs.
+      for (const _ of batches) outcomes.push("notRun");
+      const error = cause instanceof SyncError ? cause : new SyncError("TARGET_FAILED", `batch ${index + 1} failed`, { cause });
       return { batches: outcomes, appliedChanges: { grants, revokes }, error };
     }
-    outcomes[i] = "applied";
-    for (const c of batch.changes) c.op === "grant" ? grants++ : revokes++;
-    options.onBatch?.(i + 1, batches.length);
+    outcomes.push("applied");
+    index++;
+    for (const c of batch.changes) {
+      if (c.op === "grant") grants++;
+      else revokes++;
+    }
+    options.onBatch?.(grants + revokes, plan.changes.length);
   }
   return { batches: outcomes, appliedChanges: { grants, revokes } };
 }

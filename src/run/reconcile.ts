@@ -9,7 +9,7 @@ import type { SqlExecutor } from "../target/executor.js";
 import { runMigrations } from "../target/migrate.js";
 import { checkTargetPermissions } from "../target/preflight.js";
 import { lastCatalogHash, recordRunEnd, recordRunStart, renderTagAssignmentStatements } from "../target/state-store.js";
-import { type ApplyResult, applyPlan, planBatches } from "./apply.js";
+import { type ApplyResult, applyPlan } from "./apply.js";
 import { computePlan, type ProgressSink } from "./compute-plan.js";
 import { targetKey } from "./wiring.js";
 
@@ -35,7 +35,7 @@ export interface ReconcileOptions {
   readonly force?: boolean;
   readonly runId?: string;
   readonly progress?: ProgressSink & ((phase: string, detail?: string) => void);
-  readonly onBatch?: (index: number, total: number) => void;
+  readonly onBatch?: (appliedChanges: number, totalChanges: number) => void;
   readonly shouldStop?: () => boolean;
   /** Asked with the plan computed under the lease; false cancels the run before any batch. */
   readonly confirm?: (plan: Plan) => Promise<boolean>;
@@ -135,4 +135,3 @@ function chunk<T>(items: readonly T[], size: number): T[][] {
   return out;
 }
 
-export { planBatches };

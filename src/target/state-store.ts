@@ -108,6 +108,7 @@ export function renderStateStatements(
 ): string[] {
   const literal = (value: string | null): string => quoteNullable(value, dialect);
   const grantedAt = timestampLiteral(at, dialect);
+  const runAndTime = `${literal(runId)}, ${grantedAt}`;
   const rows = new Map<string, string | null>();
   for (const change of changes) {
     const { grant } = change;
@@ -119,7 +120,7 @@ export function renderStateStatements(
         key,
         change.op === "forget"
           ? null
-          : `(${[key, grant.grantee.kind, grant.grantee.name, grant.object.schema, grant.object.table, column, grant.privilege].map(literal).join(", ")}, ${because}, ${literal(runId)}, ${grantedAt})`,
+          : `(${[key, grant.grantee.kind, grant.grantee.name, grant.object.schema, grant.object.table, column, grant.privilege].map(literal).join(", ")}, ${because}, ${runAndTime})`,
       );
     }
   }

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { SyncError } from "../../src/errors.js";
-import type { DesiredGrant, Dialect } from "../../src/core/grants.js";
+import { type DesiredGrant, type Dialect, tableKey } from "../../src/core/grants.js";
 import { mapEntitlements } from "../../src/core/map.js";
 import { planChanges } from "../../src/core/plan.js";
 import { renderBatches, renderChange } from "../../src/core/render.js";
@@ -66,7 +66,7 @@ describe("hostile identifiers are always one fully quoted identifier", () => {
     const inv = {
       ...inventory({ tables: {}, grantees: wanted.map((g) => g.grantee) }),
       schemas: new Set(HOSTILE),
-      tables: new Map(HOSTILE.map((n) => [JSON.stringify([n, n]), new Set(HOSTILE)] as const)),
+      tables: new Map(HOSTILE.map((n) => [tableKey(n, n), new Set(HOSTILE)] as const)),
     };
     const plan = planChanges(planInput({ desired: [...wanted, ...usage], inventory: inv, dialect }));
     expect(plan.changes).toHaveLength(wanted.length * 2);
@@ -105,7 +105,7 @@ describe("hostile identifiers are always one fully quoted identifier", () => {
     const inv = {
       ...inventory({ tables: {}, grantees: ["analyst"] }),
       schemas: new Set(lower),
-      tables: new Map(lower.map((n) => [JSON.stringify([n, n]), new Set([n, "secret"])] as const)),
+      tables: new Map(lower.map((n) => [tableKey(n, n), new Set([n, "secret"])] as const)),
     };
     const plan = planChanges(planInput({ desired: state.grants, inventory: inv }));
     const statements = renderBatches(plan, { dialect: "redshift", stateStatements: () => [] }).flatMap((b) => b.statements);

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Grant } from "../../src/core/grants.js";
+import { type Grant, tableKey } from "../../src/core/grants.js";
 import { quoteIdent } from "../../src/core/sql.js";
 import type { SqlExecutor } from "../../src/target/executor.js";
 import { readPostgresInventory } from "../../src/target/inventory-postgres.js";
@@ -78,12 +78,12 @@ describe.each(executorBackends())("PostgreSQL inventory on $name", (backend) => 
     const inventory = await readPostgresInventory(executor, request);
     const tables = Object.fromEntries([...inventory.tables].map(([key, columns]) => [key, [...columns]]));
     expect(tables).toEqual({
-      [JSON.stringify(["sales", "orders"])]: ["id", "email"],
-      [JSON.stringify(["sales", "v"])]: ["id"],
-      [JSON.stringify(["sales", "mv"])]: ["id"],
-      [JSON.stringify(["sales", "part"])]: ["id", "d"],
-      [JSON.stringify(["sales", "empty"])]: [],
-      [JSON.stringify([HOSTILE, TABLE])]: ["côl", HOSTILE],
+      [tableKey("sales", "orders")]: ["id", "email"],
+      [tableKey("sales", "v")]: ["id"],
+      [tableKey("sales", "mv")]: ["id"],
+      [tableKey("sales", "part")]: ["id", "d"],
+      [tableKey("sales", "empty")]: [],
+      [tableKey(HOSTILE, TABLE)]: ["côl", HOSTILE],
     });
   });
 

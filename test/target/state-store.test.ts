@@ -93,9 +93,10 @@ describe.each(executorBackends())("state store on $name", (backend) => {
   it("records and forgets table, column and schema grants with hostile names", async () => {
     await runMigrations(executor, "s1");
     await apply(renderStateStatements("postgres", "s1", [record(tableGrant), record(columnGrant), record(schemaGrant)], "run-1", AT));
+    // Sorted by slot: the schema-level grant before the same grantee's table grants.
     expect(await readRecordedGrants(executor, "s1")).toEqual([
-      recorded(tableGrant, "run-1"),
       recorded(schemaGrant, "run-1"),
+      recorded(tableGrant, "run-1"),
       recorded(columnGrant, "run-1"),
     ]);
     const [row] = await executor.query(`SELECT granted_at, because FROM s1.grants WHERE column_name = E'a''b\\\\c'`);
