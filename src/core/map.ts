@@ -61,7 +61,7 @@ export function mapEntitlements(entitlements: Entitlements, mapping: MappingConf
     const schemaName = schemaOf(entitlement.database);
     if (grantee === null || schemaName === null) continue;
     granteesSeen.set(`${grantee.kind}:${grantee.name}`, grantee);
-    const schema = nameOf(schemaName, `database ${entitlement.database}`);
+    const schema = nameOf(schemaName, () => `database ${entitlement.database}`);
     if (schema === null) continue;
     for (const [permission, because] of entitlement.permissions) {
       // LF database DESCRIBE -> schema USAGE; CREATE_TABLE -> schema CREATE (DESIGN §3).
@@ -75,8 +75,8 @@ export function mapEntitlements(entitlements: Entitlements, mapping: MappingConf
     const schemaName = schemaOf(entitlement.database);
     if (grantee === null || schemaName === null) continue;
     granteesSeen.set(`${grantee.kind}:${grantee.name}`, grantee);
-    const schema = nameOf(schemaName, `database ${entitlement.database}`);
-    const table = nameOf(entitlement.table, `table ${entitlement.database}.${entitlement.table}`);
+    const schema = nameOf(schemaName, () => `database ${entitlement.database}`);
+    const table = nameOf(entitlement.table, () => `table ${entitlement.database}.${entitlement.table}`);
     if (schema === null || table === null) continue;
     const usageBecause = new Set<number>();
     for (const [permission, because] of entitlement.full) {
@@ -87,7 +87,7 @@ export function mapEntitlements(entitlements: Entitlements, mapping: MappingConf
     }
     const subset = entitlement.columnSelect;
     if (subset !== null && !entitlement.full.has("SELECT")) {
-      const columns = subset.columns.map((c) => nameOf(c, `column ${entitlement.database}.${entitlement.table}.${c}`));
+      const columns = subset.columns.map((c) => nameOf(c, () => `column ${entitlement.database}.${entitlement.table}.${c}`));
       const valid = columns.filter((c): c is string => c !== null);
       if (valid.length > 0) {
         add(grantee, "SELECT", schema, table, [...new Set(valid)].sort(compareStrings), subset.because);
@@ -140,9 +140,14 @@ function principalMapper(mapping: MappingConfig, diagnostics: Diagnostic[], maxB
 function schemaMapper(mapping: MappingConfig): (database: string) => string | null {
   const isIncluded = globMatcher(mapping.databases.include);
   const isExcluded = globMatcher(mapping.databases.exclude);
+  const cache = new Map<string, string | null>();
   return (database) => {
-    if (!isIncluded(database) || isExcluded(database)) return null;
-    return Object.hasOwn(mapping.databases.rename, database) ? mapping.databases.rename[database]! : database;
+    let schema = cache.get(database);
+    if (schema === undefined) {
+      schema = !isIncluded(database) || isExcluded(database) ? null : Object.hasOwn(mapping.databases.rename, database) ? mapping.databases.rename[database]! : database;
+      cache.set(database, schema);
+    }
+    return schema;
   };
 }
 
@@ -163,17 +168,24 @@ export function globMatcher(patterns: readonly string[]): (name: string) => bool
  * Redshift folds quoted ASCII letters to lower case (aws-facts §6.5, trap 9), so names are compared
  * and rendered lower-cased there; PostgreSQL keeps quoted names as they are.
  */
-function identifierMapper(dialect: Dialect, diagnostics: Diagnostic[]): (name: string, what: string) => string | null {
+function identifierMapper(dialect: Dialect, diagnostics: Diagnostic[]): (name: string, what: () => string) => string | null {
   const max = MAX_IDENTIFIER_BYTES[dialect];
   const reported = new Set<string>();
+  // Names repeat across principals (one table, many grantees): map each distinct name once.
+  const cache = new Map<string, string | null>();
   return (name, what) => {
-    const mapped = dialect === "redshift" ? name.replace(/[A-Z]+/g, (s) => s.toLowerCase()) : name;
-    if (Buffer.byteLength(mapped, "utf8") > max || mapped.length === 0 || mapped.includes("\u0000")) {
-      if (!reported.has(what)) {
-        reported.add(what);
-        diagnostics.push(error(`${what}: name is empty, contains NUL or is longer than ${max} bytes (the ${dialect} limit): skipped, never truncated`));
+    let mapped = cache.get(name);
+    if (mapped === undefined) {
+      const folded = dialect === "redshift" ? name.replace(/[A-Z]+/g, (s) => s.toLowerCase()) : name;
+      mapped = Buffer.byteLength(folded, "utf8") > max || folded.length === 0 || folded.includes("\u0000") ? null : folded;
+      cache.set(name, mapped);
+    }
+    if (mapped === null) {
+      const where = what();
+      if (!reported.has(where)) {
+        reported.add(where);
+        diagnostics.push(error(`${where}: name is empty, contains NUL or is longer than ${max} bytes (the ${dialect} limit): skipped, never truncated`));
       }
-      return null;
     }
     return mapped;
   };

@@ -38,6 +38,8 @@ export interface RecordChange {
   readonly op: "record" | "forget";
   readonly grant: Grant;
   readonly because: readonly string[];
+  /** No row was recorded for this slot when planning: the state store can skip the DELETE before its INSERT. */
+  readonly fresh?: boolean;
 }
 
 /** One slot's changes, applied atomically: revokes first, then grants, then its state rows. */
@@ -81,8 +83,11 @@ export interface PlanInput {
 
 interface Held {
   full: boolean;
+  /** NO_COLUMNS (shared, never written) until a column-level grant is seen. */
   columns: Set<string>;
 }
+
+const NO_COLUMNS: ReadonlySet<string> = new Set();
 
 /**
  * Desired vs recorded vs actual -> Plan (DESIGN §3, §4.2). Revokes only what the state says this
@@ -106,9 +111,12 @@ export function planChanges(input: PlanInput): Plan {
   for (const grant of inventory.held) {
     const key = ids.of(grant);
     let held = heldBySlot.get(key);
-    if (held === undefined) heldBySlot.set(key, (held = { full: false, columns: new Set() }));
+    if (held === undefined) heldBySlot.set(key, (held = { full: false, columns: NO_COLUMNS as Set<string> }));
     if (grant.object.columns === null) held.full = true;
-    else for (const c of grant.object.columns) held.columns.add(c);
+    else {
+      if (held.columns === NO_COLUMNS) held.columns = new Set();
+      for (const c of grant.object.columns) held.columns.add(c);
+    }
   }
 
   const steps: { key: string; step: PlanStep }[] = [];
@@ -132,13 +140,13 @@ export function planChanges(input: PlanInput): Plan {
     }
     if (desired !== undefined && desired.object.columns === null && recordedEntry === undefined && heldEntry === undefined && objectExists(inventory, desired) === true) {
       const first: Change = { op: "grant", grantee: desired.grantee, privilege: desired.privilege, object: desired.object, because: desired.because, reason: "grantBecausePolicy" };
-      steps.push({ key: sortKey(desired), step: { changes: [first], records: [{ op: "record", grant: desired, because: desired.because }] } });
+      steps.push({ key: sortKey(desired), step: { changes: [first], records: [{ op: "record", grant: desired, because: desired.because, fresh: true }] } });
       continue;
     }
     const recordedList = recordedEntry ?? [];
     const any = (desired ?? recordedList[0])!;
     const slot: Grant = { grantee: any.grantee, privilege: any.privilege, object: { schema: any.object.schema, table: any.object.table, columns: null } };
-    const held = heldEntry ?? { full: false, columns: new Set<string>() };
+    const held = heldEntry ?? { full: false, columns: NO_COLUMNS as Set<string> };
     const recFull = recordedList.some((g) => g.object.columns === null);
     const recCols = new Set(recordedList.flatMap((g) => g.object.columns ?? []));
     const recBecause = recordedList[0]?.because ?? [];
@@ -166,8 +174,9 @@ export function planChanges(input: PlanInput): Plan {
     const records: RecordChange[] = [];
     const change = (op: ChangeOp, columns: readonly string[] | null, reason: ChangeReason) =>
       changes.push({ op, grantee: slot.grantee, privilege: slot.privilege, object: withColumns(slot.object, columns), because, reason });
+    const fresh = recordedList.length === 0;
     const record = (op: "record" | "forget", columns: readonly string[] | null) =>
-      records.push({ op, grant: { ...slot, object: withColumns(slot.object, columns) }, because });
+      records.push({ op, grant: { ...slot, object: withColumns(slot.object, columns) }, because, ...(fresh ? { fresh } : {}) });
     const forgetRecorded = () => {
       if (recFull) record("forget", null);
       if (recCols.size > 0) record("forget", sorted(recCols));

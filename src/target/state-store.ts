@@ -90,6 +90,8 @@ export interface StateRowChange {
   readonly op: "record" | "forget";
   readonly grant: Grant;
   readonly because: readonly string[];
+  /** Nothing was recorded for this grant's slot: its rows need no DELETE before the INSERT. */
+  readonly fresh?: boolean;
 }
 
 /**
@@ -110,12 +112,15 @@ export function renderStateStatements(
   const grantedAt = timestampLiteral(at, dialect);
   const runAndTime = `${literal(runId)}, ${grantedAt}`;
   const rows = new Map<string, string | null>();
+  const stale = new Set<string>();
   for (const change of changes) {
     const { grant } = change;
+    const needsDelete = change.op === "forget" || change.fresh !== true;
     const because = change.op === "record" ? literal(becauseText(change.because)) : "";
     for (const column of grant.object.columns ?? [null]) {
       const key = grantRowKey(grant, column);
       rows.delete(key);
+      if (needsDelete) stale.add(key);
       rows.set(
         key,
         change.op === "forget"
@@ -125,7 +130,7 @@ export function renderStateStatements(
     }
   }
   const table = `${quoteIdent(stateSchema)}.grants`;
-  const deletes = boundedStatements(`DELETE FROM ${table} WHERE grant_key IN (`, [...rows.keys()].map(literal), ")", maxStatementBytes);
+  const deletes = boundedStatements(`DELETE FROM ${table} WHERE grant_key IN (`, [...stale].map(literal), ")", maxStatementBytes);
   const inserts = boundedStatements(
     `INSERT INTO ${table} (grant_key, grantee_kind, grantee, schema_name, table_name, column_name, privilege, because, run_id, granted_at) VALUES `,
     [...rows.values()].filter((row): row is string => row !== null),

@@ -51,6 +51,15 @@ describe("renderStateStatements", () => {
     ]);
   });
 
+  it("skips the DELETE for a fresh record (nothing recorded for its slot when planned), not for a forget", () => {
+    const statements = renderStateStatements("redshift", "lfsync", [{ ...record(tableGrant), fresh: true }, { op: "forget", grant: columnGrant, because: [] }], "run-1", AT);
+    const deletes = statements.filter((s) => s.startsWith("DELETE"));
+    expect(deletes).toHaveLength(1);
+    expect(deletes[0]).not.toContain('"orders"');
+    expect(deletes[0]).toContain("dönnées");
+    expect(statements.filter((s) => s.startsWith("INSERT"))).toHaveLength(1);
+  });
+
   it("keeps every statement within the byte bound, counting UTF-8 bytes", () => {
     const changes = Array.from({ length: 300 }, (_, i) => record(withColumns(columnGrant, [`ünïcødé_${i}`, `☃_${i}`])));
     const statements = renderStateStatements("postgres", "lfsync", changes, "run-1", AT, 4000);
