@@ -73,29 +73,69 @@ const PRIVILEGE_INDEX: Readonly<Record<Privilege, number>> = Object.fromEntries(
 ) as Record<Privilege, number>;
 
 /**
- * Numeric slot ids: the same slots as slotKey, without building a string per grant. Names are
- * looked up in nested maps, so each distinct name string is hashed once (DESIGN §6: no per-grant
- * string keys on the hot path of a 100k-table catalog).
+ * Slot lookups without a string key per grant (DESIGN §6): an object id (schema, table) and a
+ * grantee x privilege id, both small integers, index a two-level map. Each distinct name string is
+ * hashed once; no key is allocated per lookup.
  */
-export class SlotIds {
+export class SlotMap<T> {
   readonly #grantees = { group: new Map<string, number>(), role: new Map<string, number>() };
   readonly #objects = new Map<string, Map<string | null, number>>();
+  readonly #slots: (Map<number, T> | undefined)[] = [];
   #granteeCount = 0;
-  #objectCount = 0;
+  #size = 0;
 
-  id(grantee: Grantee, schema: string, table: string | null, privilege: Privilege): number {
-    const names = this.#grantees[grantee.kind];
-    let g = names.get(grantee.name);
-    if (g === undefined) names.set(grantee.name, (g = this.#granteeCount++));
+  get size(): number {
+    return this.#size;
+  }
+
+  get(grant: Grant): T | undefined {
+    return this.getAt(grant.grantee, grant.object.schema, grant.object.table, grant.privilege);
+  }
+
+  set(grant: Grant, value: T): void {
+    this.#setAt(grant.grantee, grant.object.schema, grant.object.table, grant.privilege, value);
+  }
+
+  getAt(grantee: Grantee, schema: string, table: string | null, privilege: Privilege): T | undefined {
+    const o = this.#objects.get(schema)?.get(table);
+    const g = this.#grantees[grantee.kind].get(grantee.name);
+    if (o === undefined || g === undefined) return undefined;
+    return this.#slots[o]?.get(g * 16 + PRIVILEGE_INDEX[privilege]);
+  }
+
+  #setAt(grantee: Grantee, schema: string, table: string | null, privilege: Privilege, value: T): void {
+    const o = this.#objectId(schema, table);
+    let inner = this.#slots[o];
+    if (inner === undefined) this.#slots[o] = inner = new Map();
+    const key = this.#innerId(grantee, privilege);
+    if (!inner.has(key)) this.#size++;
+    inner.set(key, value);
+  }
+
+  setAt(grantee: Grantee, schema: string, table: string | null, privilege: Privilege, value: T): void {
+    this.#setAt(grantee, schema, table, privilege, value);
+  }
+
+  *values(): Generator<T> {
+    for (const inner of this.#slots) if (inner !== undefined) yield* inner.values();
+  }
+
+  #objectId(schema: string, table: string | null): number {
     let tables = this.#objects.get(schema);
     if (tables === undefined) this.#objects.set(schema, (tables = new Map()));
     let o = tables.get(table);
-    if (o === undefined) tables.set(table, (o = this.#objectCount++));
-    // Exact in a double up to 2^53: ~2^33 objects x 2^16 grantees x 16 privileges.
-    return (o * 65536 + g) * 16 + PRIVILEGE_INDEX[privilege];
+    if (o === undefined) {
+      o = this.#slots.length;
+      tables.set(table, o);
+      this.#slots.push(undefined);
+    }
+    return o;
   }
 
-  of(grant: Grant): number {
-    return this.id(grant.grantee, grant.object.schema, grant.object.table, grant.privilege);
+  #innerId(grantee: Grantee, privilege: Privilege): number {
+    const names = this.#grantees[grantee.kind];
+    let g = names.get(grantee.name);
+    if (g === undefined) names.set(grantee.name, (g = this.#granteeCount++));
+    return g * 16 + PRIVILEGE_INDEX[privilege];
   }
 }

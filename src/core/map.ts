@@ -7,7 +7,7 @@ import {
   type Privilege,
   type TablePrivilege,
   compareStrings,
-  SlotIds,
+  SlotMap,
 } from "./grants.js";
 import type { Entitlements, LfTablePermission } from "./resolve.js";
 
@@ -40,14 +40,12 @@ export function mapEntitlements(entitlements: Entitlements, mapping: MappingConf
   const labels = entitlements.policyLabels;
 
   // slot -> grant under construction; because holds policy indexes until the end.
-  const ids = new SlotIds();
-  const slots = new Map<number, { grantee: Grantee; privilege: Privilege; schema: string; table: string | null; columns: string[] | null; because: Set<number> }>();
+  const slots = new SlotMap<{ grantee: Grantee; privilege: Privilege; schema: string; table: string | null; columns: string[] | null; because: Set<number> }>();
   const add = (grantee: Grantee, privilege: Privilege, schema: string, table: string | null, columns: string[] | null, because: Iterable<number>) => {
-    const key = ids.id(grantee, schema, table, privilege);
-    let slot = slots.get(key);
+    let slot = slots.getAt(grantee, schema, table, privilege);
     if (slot === undefined) {
       slot = { grantee, privilege, schema, table, columns, because: new Set() };
-      slots.set(key, slot);
+      slots.setAt(grantee, schema, table, privilege, slot);
     } else if (slot.columns !== null) {
       // Two principals mapped to one grantee: the union of what each may do.
       slot.columns = columns === null ? null : [...new Set([...slot.columns, ...columns])].sort(compareStrings);
@@ -98,12 +96,20 @@ export function mapEntitlements(entitlements: Entitlements, mapping: MappingConf
     if (usageBecause.size > 0) add(grantee, "USAGE", schema, null, null, usageBecause);
   }
 
-  const grants: DesiredGrant[] = [...slots.values()].map((s) => ({
-    grantee: s.grantee,
-    privilege: s.privilege,
-    object: { schema: s.schema, table: s.table, columns: s.columns },
-    because: [...s.because].sort((a, b) => a - b).map((i) => labels[i] ?? `policy#${i}`),
-  }));
+  // Most slots share their explanation with many others (one policy, many tables): build each
+  // distinct list of labels once.
+  const becauseLists = new Map<string, readonly string[]>();
+  const becauseOf = (indexes: ReadonlySet<number>): readonly string[] => {
+    const sorted = indexes.size === 1 ? [...indexes] : [...indexes].sort((a, b) => a - b);
+    const key = sorted.join(",");
+    let list = becauseLists.get(key);
+    if (list === undefined) becauseLists.set(key, (list = sorted.map((i) => labels[i] ?? `policy#${i}`)));
+    return list;
+  };
+  const grants: DesiredGrant[] = [];
+  for (const s of slots.values()) {
+    grants.push({ grantee: s.grantee, privilege: s.privilege, object: { schema: s.schema, table: s.table, columns: s.columns }, because: becauseOf(s.because) });
+  }
   return { grants, grantees: [...granteesSeen.values()], diagnostics };
 }
 

@@ -10,7 +10,7 @@ import {
   type Privilege,
   type RecordedGrant,
   compareStrings,
-  SlotIds,
+  SlotMap,
   granteeKey,
   tableKey,
 } from "./grants.js";
@@ -97,21 +97,18 @@ const NO_COLUMNS: ReadonlySet<string> = new Set();
 export function planChanges(input: PlanInput): Plan {
   const { inventory } = input;
   const diagnostics: Diagnostic[] = [...input.diagnostics];
-  const ids = new SlotIds();
-  const desiredBySlot = new Map<number, DesiredGrant>();
-  for (const grant of input.desired) desiredBySlot.set(ids.of(grant), grant);
-  const recordedBySlot = new Map<number, RecordedGrant[]>();
+  const desiredBySlot = new SlotMap<DesiredGrant>();
+  for (const grant of input.desired) desiredBySlot.set(grant, grant);
+  const recordedBySlot = new SlotMap<RecordedGrant[]>();
   for (const grant of input.recorded) {
-    const key = ids.of(grant);
-    const list = recordedBySlot.get(key);
-    if (list === undefined) recordedBySlot.set(key, [grant]);
+    const list = recordedBySlot.get(grant);
+    if (list === undefined) recordedBySlot.set(grant, [grant]);
     else list.push(grant);
   }
-  const heldBySlot = new Map<number, Held>();
+  const heldBySlot = new SlotMap<Held>();
   for (const grant of inventory.held) {
-    const key = ids.of(grant);
-    let held = heldBySlot.get(key);
-    if (held === undefined) heldBySlot.set(key, (held = { full: false, columns: NO_COLUMNS as Set<string> }));
+    let held = heldBySlot.get(grant);
+    if (held === undefined) heldBySlot.set(grant, (held = { full: false, columns: NO_COLUMNS as Set<string> }));
     if (grant.object.columns === null) held.full = true;
     else {
       if (held.columns === NO_COLUMNS) held.columns = new Set();
@@ -122,26 +119,21 @@ export function planChanges(input: PlanInput): Plan {
   const steps: { key: string; step: PlanStep }[] = [];
   const pending: PendingGrant[] = [];
   let unchanged = 0;
-  const slotKeys: number[] = [...desiredBySlot.keys()];
-  for (const key of recordedBySlot.keys()) if (!desiredBySlot.has(key)) slotKeys.push(key);
 
-  for (const key of slotKeys) {
-    const desired = desiredBySlot.get(key);
-    const heldEntry = heldBySlot.get(key);
-    const recordedEntry = recordedBySlot.get(key);
+  const visit = (desired: DesiredGrant | undefined, recordedEntry: RecordedGrant[] | undefined, heldEntry: Held | undefined): void => {
     // Fast paths for the two cases that dominate large catalogs (the steady state, and a first
     // grant); they decide exactly what the general logic below would, without its allocations.
     if (desired !== undefined && recordedEntry?.length === 1 && heldEntry !== undefined) {
       const recordedColumns = recordedEntry[0]!.object.columns;
       if (sameColumns(desired.object.columns, recordedColumns) && heldExactly(heldEntry, desired.object.columns)) {
         unchanged++;
-        continue;
+        return;
       }
     }
     if (desired !== undefined && desired.object.columns === null && recordedEntry === undefined && heldEntry === undefined && objectExists(inventory, desired) === true) {
       const first: Change = { op: "grant", grantee: desired.grantee, privilege: desired.privilege, object: desired.object, because: desired.because, reason: "grantBecausePolicy" };
       steps.push({ key: sortKey(desired), step: { changes: [first], records: [{ op: "record", grant: desired, because: desired.because, fresh: true }] } });
-      continue;
+      return;
     }
     const recordedList = recordedEntry ?? [];
     const any = (desired ?? recordedList[0])!;
@@ -245,6 +237,10 @@ export function planChanges(input: PlanInput): Plan {
       forgetRecorded();
     }
     if (changes.length > 0 || records.length > 0) steps.push({ key: sortKey(slot), step: { changes, records } });
+  };
+  for (const desired of desiredBySlot.values()) visit(desired, recordedBySlot.get(desired), heldBySlot.get(desired));
+  for (const recorded of recordedBySlot.values()) {
+    if (desiredBySlot.get(recorded[0]!) === undefined) visit(undefined, recorded, heldBySlot.get(recorded[0]!));
   }
 
   steps.sort((a, b) => compareStrings(a.key, b.key));
