@@ -6,8 +6,12 @@ import { promisify } from "node:util";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { serializeSnapshot } from "../src/catalog/snapshot.js";
+import { configSchema } from "../src/config/schema.js";
+import { createDynamoDbLock, ensureLeaseTable } from "../src/lock/dynamodb-lock.js";
+import { targetKey } from "../src/run/wiring.js";
 import { qualifiedName, quoteIdent } from "../src/core/sql.js";
 import { catalog, database, policy, role, table } from "./support/catalog-builders.js";
+import { dynaliteClient, startDynalite } from "./support/dynalite.js";
 import { createTestDatabase, type RunningPostgres, startPostgres } from "./support/postgres.js";
 
 /**
@@ -27,8 +31,12 @@ let server: RunningPostgres;
 let url: string;
 
 async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return cliWithEnv({}, ...args);
+}
+
+async function cliWithEnv(env: Record<string, string>, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, [join(work, "dist", "cli.js"), ...args], { cwd: work });
+    const { stdout, stderr } = await run(process.execPath, [join(work, "dist", "cli.js"), ...args], { cwd: work, env: { ...process.env, ...env } });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const e = error as { code: number; stdout: string; stderr: string };
@@ -113,6 +121,32 @@ describe("dist/cli.js", () => {
       expect(refused.stdout + refused.stderr).toContain("SAFETY_REFUSED");
     } finally {
       await writeCatalog(POLICIES);
+    }
+  });
+
+  it("reconcile exits 3 while another run holds the DynamoDB lease (dynalite), and 0 once it is released", async () => {
+    const dynalite = await startDynalite();
+    const client = dynaliteClient(dynalite.endpoint);
+    try {
+      await ensureLeaseTable(client, "leases");
+      const lock = { kind: "dynamodb", table: "leases", region: "us-east-1", endpoint: dynalite.endpoint } as const;
+      await writeFile(join(work, "lease.yaml"), `source: {kind: file, path: snapshot.json}\ntarget: {kind: postgres, url: ${JSON.stringify(url)}}\nlock: ${JSON.stringify(lock)}\n`);
+      const config = configSchema.parse({ source: { kind: "file", path: "snapshot.json" }, target: { kind: "postgres", url }, lock });
+      const other = createDynamoDbLock({ table: "leases", leaseSeconds: 60 }, { client });
+      const lease = await other.acquire(targetKey(config), "another-task");
+      const credentials = { AWS_ACCESS_KEY_ID: "local", AWS_SECRET_ACCESS_KEY: "local", AWS_REGION: "us-east-1" };
+      const busy = await cliWithEnv(credentials, "reconcile", "--config", "lease.yaml");
+      expect(busy.code).toBe(3);
+      expect(busy.stdout).toContain("LEASE_HELD");
+      expect(busy.stdout).toContain("another-task");
+      await lease.release();
+      const done = await cliWithEnv(credentials, "reconcile", "--config", "lease.yaml");
+      expect(done.stdout).toMatch(/succeeded/);
+      expect(done.code).toBe(0);
+      await other.close();
+    } finally {
+      client.destroy();
+      await dynalite.stop();
     }
   });
 
