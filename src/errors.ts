@@ -14,7 +14,6 @@ export const ERROR_CODES = {
   SAFETY_REFUSED: { exit: 2, http: 409, summary: "the plan was refused by a safety rule (use --force to override)" },
   LEASE_HELD: { exit: 3, http: 409, summary: "another run holds the lease for this target" },
   LEASE_LOST: { exit: 1, http: 500, summary: "the run lost its lease and stopped before its next batch" },
-  PLAN_STALE: { exit: 1, http: 409, summary: "the saved plan no longer matches the recorded state" },
   UNAUTHORIZED: { exit: 1, http: 401, summary: "missing or wrong credentials" },
 } as const;
 
