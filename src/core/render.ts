@@ -7,6 +7,12 @@ export const MAX_STATEMENT_BYTES = 100_000;
 export const MAX_BATCH_STATEMENTS = 40;
 /** Objects per merged statement: keeps each unit's state rows well inside one batch. */
 export const MAX_OBJECTS_PER_STATEMENT = 1000;
+/**
+ * Objects (tables, schemas) one batch may touch: every GRANT takes a lock per relation until the
+ * transaction ends, and PostgreSQL's shared lock table (max_locks_per_transaction x connections,
+ * 6400 by default) overflows with "out of shared memory" well before 40 statements x 1000 tables.
+ */
+export const MAX_BATCH_OBJECTS = 2000;
 
 /**
  * One keyword per grantee (aws-facts §6.1: `TO GROUP a, b` may read b as a group): Redshift writes
@@ -47,6 +53,7 @@ export interface RenderOptions {
   readonly stateStatements: (records: readonly RecordChange[]) => readonly string[];
   readonly maxStatementBytes?: number;
   readonly maxBatchStatements?: number;
+  readonly maxBatchObjects?: number;
 }
 
 interface Unit {
@@ -71,18 +78,24 @@ export function renderBatches(plan: Plan, options: RenderOptions): Batch[] {
 export function* iterateBatches(plan: Plan, options: RenderOptions): Generator<Batch> {
   const maxBytes = options.maxStatementBytes ?? MAX_STATEMENT_BYTES;
   const maxStatements = options.maxBatchStatements ?? MAX_BATCH_STATEMENTS;
-  const units = renderUnits(plan.steps, options.dialect, maxBytes);
+  const maxObjects = options.maxBatchObjects ?? MAX_BATCH_OBJECTS;
+  const units = renderUnits(plan.steps, options.dialect, Math.min(maxObjects, MAX_OBJECTS_PER_STATEMENT), maxBytes);
   let current: Unit[] = [];
   let estimate = 0;
+  let objects = 0;
   for (const unit of units) {
     const cost = unit.sql.length + estimateStateStatements(unit.steps, maxBytes);
-    if (current.length > 0 && estimate + cost > maxStatements) {
+    // State-only units touch no object of the target.
+    const touched = unit.sql.length === 0 ? 0 : unit.steps.length;
+    if (current.length > 0 && (estimate + cost > maxStatements || objects + touched > maxObjects)) {
       yield* finishBatch(current, options, maxStatements);
       current = [];
       estimate = 0;
+      objects = 0;
     }
     current.push(unit);
     estimate += cost;
+    objects += touched;
   }
   if (current.length > 0) yield* finishBatch(current, options, maxStatements);
 }
@@ -114,7 +127,7 @@ function finishBatch(units: readonly Unit[], options: RenderOptions, maxStatemen
   return [{ statements, changes: steps.flatMap((s) => s.changes), records }];
 }
 
-function renderUnits(steps: readonly PlanStep[], dialect: Dialect, maxBytes: number): Unit[] {
+function renderUnits(steps: readonly PlanStep[], dialect: Dialect, maxObjects: number, maxBytes: number): Unit[] {
   const mergeable = new Map<string, PlanStep[]>();
   const single: Unit[] = [];
   const stateOnly: PlanStep[] = [];
@@ -132,7 +145,7 @@ function renderUnits(steps: readonly PlanStep[], dialect: Dialect, maxBytes: num
   }
   const merged: { key: string; unit: Unit }[] = [];
   for (const [key, group] of mergeable) {
-    for (const unit of mergeSteps(group, dialect, maxBytes)) merged.push({ key, unit });
+    for (const unit of mergeSteps(group, dialect, maxBytes, maxObjects)) merged.push({ key, unit });
   }
   merged.sort((a, b) => compareStrings(a.key, b.key));
   const revokes = merged.filter((m) => m.key.startsWith("[0")).map((m) => m.unit);
@@ -165,7 +178,7 @@ function renderColumnChunks(change: Change, dialect: Dialect, maxBytes: number):
 }
 
 /** `GRANT p ON TABLE a, b, c TO g` for steps that share op, grantee and privilege, split by bytes. */
-function mergeSteps(steps: readonly PlanStep[], dialect: Dialect, maxBytes: number): Unit[] {
+function mergeSteps(steps: readonly PlanStep[], dialect: Dialect, maxBytes: number, maxObjects = MAX_OBJECTS_PER_STATEMENT): Unit[] {
   const first = steps[0]!.changes[0]!;
   const verb = first.op === "grant" ? "GRANT" : "REVOKE";
   const direction = first.op === "grant" ? "TO" : "FROM";
@@ -187,7 +200,7 @@ function mergeSteps(steps: readonly PlanStep[], dialect: Dialect, maxBytes: numb
     const c = step.changes[0]!;
     const name = c.object.table === null ? quoteIdent(c.object.schema) : qualifiedName(c.object.schema, c.object.table);
     const size = byteLength(name) + 2;
-    if (names.length > 0 && (bytes + size > maxBytes || names.length >= MAX_OBJECTS_PER_STATEMENT)) flush();
+    if (names.length > 0 && (bytes + size > maxBytes || names.length >= maxObjects)) flush();
     names.push(name);
     chunk.push(step);
     bytes += size;

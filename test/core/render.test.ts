@@ -244,3 +244,18 @@ describe("golden SQL for a realistic plan", () => {
     expect(sql).toBe(readFileSync(file, "utf8"));
   });
 });
+
+describe("batch bounds by objects touched", () => {
+  it("keeps every batch at or under maxBatchObjects tables (PostgreSQL's lock table), and renders every change", () => {
+    const tables = Array.from({ length: 250 }, (_, i) => `t${i}`);
+    const plan = planChanges(
+      planInput({
+        desired: tables.map((t) => desired("analyst", "SELECT", `sales.${t}`)),
+        inventory: inventory({ tables: Object.fromEntries(tables.map((t) => [`sales.${t}`, ["id"]])), grantees: ["analyst"] }),
+      }),
+    );
+    const batches = renderBatches(plan, { dialect: "postgres", stateStatements: () => [], maxBatchObjects: 100 });
+    expect(batches.map((b) => b.changes.filter((c) => c.object.table !== null).length)).toEqual([100, 100, 50]);
+    expect(batches.flatMap((b) => b.changes)).toHaveLength(250);
+  });
+});
