@@ -55,7 +55,8 @@ function compareHeld(a: Grant, b: Grant): number {
   return (
     compareStrings(a.object.schema, b.object.schema) ||
     compareStrings(a.object.table ?? "", b.object.table ?? "") ||
-    compareStrings(granteeKey(a.grantee), granteeKey(b.grantee)) ||
+    compareStrings(a.grantee.kind, b.grantee.kind) ||
+    compareStrings(a.grantee.name, b.grantee.name) ||
     compareStrings(a.privilege, b.privilege)
   );
 }

@@ -9,6 +9,7 @@ import {
   type GranteeKind,
   type Privilege,
   type RecordedGrant,
+  SlotMap,
 } from "../core/grants.js";
 import { byteLength, quoteIdent, quoteLiteral, quoteNullable } from "../core/sql.js";
 import { SyncError } from "../errors.js";
@@ -170,7 +171,9 @@ const PRIVILEGES: ReadonlySet<string> = new Set<string>([...SCHEMA_PRIVILEGES, .
 interface RecordedSlot {
   readonly grant: Grant;
   readonly columns: string[] | null;
-  readonly because: string[];
+  /** Shared with other slots until a second, different explanation has to be merged in. */
+  because: readonly string[];
+  ownBecause: boolean;
   runId: string;
   grantedAt: string;
 }
@@ -181,14 +184,18 @@ interface RecordedSlot {
  * a table). [] before the first migration, so a plan works on a fresh target.
  * If a slot has both a table-level row and column rows (only a crash between two versions could
  * write that), both come back as two grants of the same slot, and the planner forgets the wrong one.
+ * Hot on large targets (one row per column grant): no per-row key strings or date parsing.
  */
 export async function readRecordedGrants(executor: SqlExecutor, stateSchema: string): Promise<RecordedGrant[]> {
   if (!(await stateTableExists(executor, stateSchema, "grants"))) return [];
+  // granted_at as text: only compared, and 'YYYY-MM-DD HH:MM:SS[.ffffff]' orders as text does.
   const rows = await executor.query(
-    `SELECT grantee_kind, grantee, schema_name, table_name, column_name, privilege, because, run_id, granted_at FROM ${quoteIdent(stateSchema)}.grants`,
+    `SELECT grantee_kind, grantee, schema_name, table_name, column_name, privilege, because, run_id, CAST(granted_at AS VARCHAR(40)) AS granted_at FROM ${quoteIdent(stateSchema)}.grants`,
   );
-  const becauseCache = new Map<string, string[]>();
-  const slots = new Map<string, RecordedSlot>();
+  const becauseCache = new Map<string, readonly string[]>();
+  const tableSlots = new SlotMap<RecordedSlot>();
+  const columnSlots = new SlotMap<RecordedSlot>();
+  const slots: RecordedSlot[] = [];
   for (const row of rows) {
     const kind = stringOf(row, "grantee_kind");
     const privilege = stringOf(row, "privilege");
@@ -208,23 +215,35 @@ export async function readRecordedGrants(executor: SqlExecutor, stateSchema: str
       becauseCache.set(rawBecause, because);
     }
     const runId = stringOf(row, "run_id");
-    const grantedAt = isoTimestamp(row.granted_at) ?? "";
-    const key = `${grantSlotKey(grant)}${column === null ? "" : "#columns"}`;
-    const slot = slots.get(key);
+    const grantedAt = String(row.granted_at ?? "");
+    const bySlot = column === null ? tableSlots : columnSlots;
+    const slot = bySlot.get(grant);
     if (slot === undefined) {
-      slots.set(key, { grant, columns: column === null ? null : [column], because: [...because], runId, grantedAt });
+      const created: RecordedSlot = { grant, columns: column === null ? null : [column], because, ownBecause: false, runId, grantedAt };
+      bySlot.set(grant, created);
+      slots.push(created);
       continue;
     }
     if (column !== null) slot.columns?.push(column);
-    for (const reason of because) if (!slot.because.includes(reason)) slot.because.push(reason);
+    if (slot.because !== because) {
+      for (const reason of because) {
+        if (slot.because.includes(reason)) continue;
+        if (!slot.ownBecause) {
+          slot.because = [...slot.because];
+          slot.ownBecause = true;
+        }
+        (slot.because as string[]).push(reason);
+      }
+    }
     if (grantedAt > slot.grantedAt || (grantedAt === slot.grantedAt && runId > slot.runId)) {
       slot.runId = runId;
       slot.grantedAt = grantedAt;
     }
   }
-  return [...slots.entries()]
-    .sort(([a], [b]) => compareStrings(a, b))
-    .map(([, slot]) => ({
+  return slots
+    .map((slot) => ({ key: `${grantSlotKey(slot.grant)}${slot.columns === null ? "" : "\u0001"}`, slot }))
+    .sort((a, b) => compareStrings(a.key, b.key))
+    .map(({ slot }) => ({
       ...slot.grant,
       object: { ...slot.grant.object, columns: slot.columns === null ? null : [...new Set(slot.columns)].sort(compareStrings) },
       because: slot.because,
