@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { type Batch, iterateBatches, type RenderOptions } from "../core/render.js";
+import { iterateBatches, type RenderOptions } from "../core/render.js";
 import type { Plan } from "../core/plan.js";
 import { SyncError } from "../errors.js";
 import type { Lease } from "../lock/lock.js";
@@ -26,17 +26,14 @@ export interface ApplyOptions {
   readonly shouldStop?: () => boolean;
 }
 
-/** How apply renders a plan for this executor: exposed so tests and reviewers can see the batches. */
-export function renderOptions(executor: SqlExecutor, options: Pick<ApplyOptions, "stateSchema" | "runId" | "at">): RenderOptions {
+/** How apply renders a plan for this executor. */
+function renderOptions(executor: SqlExecutor, options: Pick<ApplyOptions, "stateSchema" | "runId" | "at">): RenderOptions {
   return {
     dialect: executor.dialect,
     stateStatements: (records) => renderStateStatements(executor.dialect, options.stateSchema, records, options.runId, options.at),
   };
 }
 
-export function planBatches(plan: Plan, executor: SqlExecutor, options: Pick<ApplyOptions, "stateSchema" | "runId" | "at">): Batch[] {
-  return [...iterateBatches(plan, renderOptions(executor, options))];
-}
 
 /**
  * Executes a plan; decides nothing. Each batch's GRANT/REVOKE statements and its state rows commit
