@@ -34,7 +34,6 @@ function renderOptions(executor: SqlExecutor, options: Pick<ApplyOptions, "state
   };
 }
 
-
 /**
  * Executes a plan; decides nothing. Each batch's GRANT/REVOKE statements and its state rows commit
  * in one transaction; the first failed batch stops the run, so what is recorded is always what was
