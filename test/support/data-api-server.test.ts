@@ -13,6 +13,7 @@ import {
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startLocalDataApi, type LocalDataApi } from "./data-api-server.js";
 import { createTestDatabase, startPostgres, type RunningPostgres } from "./postgres.js";
+import { failureOf } from "./failure.js";
 
 /** The endpoint seen through the real SDK client, operation by operation (aws-facts §5). */
 
@@ -34,14 +35,6 @@ const backends = [
 
 const target = { Database: "dev", WorkgroupName: "wg" } as const;
 
-async function failureOf(promise: Promise<unknown>): Promise<Error & { $metadata?: { httpStatusCode?: number } }> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error("expected a failure");
-}
 
 describe.each(backends)("local Data API endpoint on $name", (backend) => {
   let api: LocalDataApi;

@@ -6,6 +6,7 @@ import { createDataApiExecutor, fieldValue } from "../../src/target/data-api-exe
 import type { SqlExecutor } from "../../src/target/executor.js";
 import { startLocalDataApi, type LocalDataApi } from "../support/data-api-server.js";
 import { createTestDatabase, startPostgres, type RunningPostgres } from "../support/postgres.js";
+import { failureOf } from "../support/failure.js";
 
 /** The production executor through the real SDK client against the local endpoint (aws-facts §5). */
 
@@ -46,14 +47,6 @@ function sdkClient(endpoint: string): RedshiftDataClient {
   });
 }
 
-async function failureOf(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error("expected a failure");
-}
 
 describe.each(backends)("data-api executor on $name", (backend) => {
   let api: LocalDataApi;

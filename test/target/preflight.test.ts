@@ -4,15 +4,8 @@ import type { Row, SqlExecutor } from "../../src/target/executor.js";
 import { createPgliteExecutor, createPostgresExecutor, type PostgresExecutor } from "../../src/target/postgres-executor.js";
 import { checkTargetPermissions, permissionProblem, permissionQueries } from "../../src/target/preflight.js";
 import { createTestDatabase, startPostgres, type RunningPostgres } from "../support/postgres.js";
+import { failureOf } from "../support/failure.js";
 
-async function failureOf(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error("expected a failure");
-}
 
 /** Roles are per cluster: created once, whichever database comes first. */
 const ROLES =
