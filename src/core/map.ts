@@ -1,15 +1,7 @@
 import type { MappingConfig } from "../config/schema.js";
 import { type Diagnostic, error, warning } from "./diagnostics.js";
-import {
-  type DesiredGrant,
-  type Dialect,
-  type Grantee,
-  type Privilege,
-  type TablePrivilege,
-  compareStrings,
-  SlotMap,
-} from "./grants.js";
-import type { Entitlements, LfTablePermission } from "./resolve.js";
+import { type DesiredGrant, type Dialect, type Grantee, type ObjectRef, type TablePrivilege, compareStrings } from "./grants.js";
+import { columnsInSets, type Entitlements, LF_TABLE_PERMISSIONS, type LfTablePermission, type PrincipalTableAccess } from "./resolve.js";
 
 /** Identifier limits in bytes (DESIGN §3): longer names are errors, never truncated. */
 export const MAX_IDENTIFIER_BYTES: Record<Dialect, number> = { redshift: 127, postgres: 63 };
@@ -29,7 +21,9 @@ export interface DesiredState {
 
 /**
  * Entitlements -> the grants Redshift should hold (DESIGN §3): principals to grantees, Glue names
- * to Redshift names, LF permissions to privileges, and schema USAGE/CREATE.
+ * to Redshift names, LF permissions to privileges, and schema USAGE/CREATE. Works on the
+ * resolver's integer columns; each distinct name, object and explanation is built once and shared
+ * by the grants that use it.
  */
 export function mapEntitlements(entitlements: Entitlements, mapping: MappingConfig, dialect: Dialect): DesiredState {
   const diagnostics: Diagnostic[] = [];
@@ -37,80 +31,154 @@ export function mapEntitlements(entitlements: Entitlements, mapping: MappingConf
   const schemaOf = schemaMapper(mapping);
   const nameOf = identifierMapper(dialect, diagnostics);
   const privilegeMap = { ...DEFAULT_PRIVILEGES[dialect], ...mapping.privileges } as Record<LfTablePermission, readonly TablePrivilege[]>;
+  const { policySets, tables } = entitlements;
   const labels = entitlements.policyLabels;
 
-  // slot -> grant under construction; because holds policy indexes until the end.
-  const slots = new SlotMap<{ grantee: Grantee; privilege: Privilege; schema: string; table: string | null; columns: string[] | null; because: Set<number> }>();
-  const add = (grantee: Grantee, privilege: Privilege, schema: string, table: string | null, columns: string[] | null, because: Iterable<number>) => {
-    let slot = slots.getAt(grantee, schema, table, privilege);
-    if (slot === undefined) {
-      slot = { grantee, privilege, schema, table, columns, because: new Set() };
-      slots.setAt(grantee, schema, table, privilege, slot);
-    } else if (slot.columns !== null) {
-      // Two principals mapped to one grantee: the union of what each may do.
-      slot.columns = columns === null ? null : [...new Set([...slot.columns, ...columns])].sort(compareStrings);
-    }
-    for (const i of because) slot.because.add(i);
+  // Most grants share their explanation with many others (one policy, many tables).
+  const becauseLists = new Map<number, readonly string[]>();
+  const becauseOf = (set: number): readonly string[] => {
+    let list = becauseLists.get(set);
+    if (list === undefined) becauseLists.set(set, (list = policySets.members(set).map((i) => labels[i] ?? `policy#${i}`)));
+    return list;
   };
 
-  const granteesSeen = new Map<string, Grantee>();
+  // Per table id: its Redshift schema and the shared ObjectRef of the whole table (null: skipped).
+  const tableObjects: (ObjectRef | null | undefined)[] = new Array(tables.length);
+  const tableObject = (tableId: number): ObjectRef | null => {
+    let object = tableObjects[tableId];
+    if (object === undefined) {
+      const info = tables[tableId]!;
+      const schemaName = schemaOf(info.database);
+      const schema = schemaName === null ? null : nameOf(schemaName, () => `database ${info.database}`);
+      const table = schemaName === null ? null : nameOf(info.table, () => `table ${info.database}.${info.table}`);
+      object = schema === null || table === null ? null : { schema, table, columns: null };
+      tableObjects[tableId] = object;
+    }
+    return object;
+  };
+  // Per (table, column set): the ObjectRef of that column subset, mapped, distinct and sorted.
+  const subsetObjects = new Map<number, ObjectRef | null>();
+  const subsetObject = (tableId: number, columnSet: number, whole: ObjectRef): ObjectRef | null => {
+    const key = tableId * entitlements.columnSets.size + columnSet;
+    let object = subsetObjects.get(key);
+    if (object === undefined) {
+      const info = tables[tableId]!;
+      const valid: string[] = [];
+      for (const c of columnsInSets(info, entitlements.columnSets.members(columnSet))) {
+        const name = nameOf(c, () => `column ${info.database}.${info.table}.${c}`);
+        if (name !== null) valid.push(name);
+      }
+      object = valid.length === 0 ? null : { schema: whole.schema, table: whole.table, columns: [...new Set(valid)].sort(compareStrings) };
+      subsetObjects.set(key, object);
+    }
+    return object;
+  };
+
+  // Principals mapped to one grantee hold the union of what each may do: merge them first.
+  const granteesSeen = new Map<string, { grantee: Grantee; accesses: PrincipalTableAccess[]; schemas: Map<string, SchemaSlots> }>();
+  const granteeEntry = (principal: string) => {
+    const grantee = granteeOf(principal);
+    if (grantee === null) return null;
+    const key = `${grantee.kind}:${grantee.name}`;
+    let entry = granteesSeen.get(key);
+    if (entry === undefined) granteesSeen.set(key, (entry = { grantee, accesses: [], schemas: new Map() }));
+    return entry;
+  };
+  const schemaSlots = (schemas: Map<string, SchemaSlots>, schema: string): SchemaSlots => {
+    let slots = schemas.get(schema);
+    if (slots === undefined) schemas.set(schema, (slots = { usage: 0, create: 0 }));
+    return slots;
+  };
+
   for (const entitlement of entitlements.databases) {
-    const grantee = granteeOf(entitlement.principal);
+    const entry = granteeEntry(entitlement.principal);
     const schemaName = schemaOf(entitlement.database);
-    if (grantee === null || schemaName === null) continue;
-    granteesSeen.set(`${grantee.kind}:${grantee.name}`, grantee);
+    if (entry === null || schemaName === null) continue;
     const schema = nameOf(schemaName, () => `database ${entitlement.database}`);
     if (schema === null) continue;
     for (const [permission, because] of entitlement.permissions) {
       // LF database DESCRIBE -> schema USAGE; CREATE_TABLE -> schema CREATE (DESIGN §3).
-      if (permission === "DESCRIBE") add(grantee, "USAGE", schema, null, null, because);
-      if (permission === "CREATE_TABLE") add(grantee, "CREATE", schema, null, null, because);
+      const slots = schemaSlots(entry.schemas, schema);
+      const set = policySets.intern([...because].sort((a, b) => a - b));
+      if (permission === "DESCRIBE") slots.usage = policySets.union(slots.usage, set);
+      if (permission === "CREATE_TABLE") slots.create = policySets.union(slots.create, set);
     }
   }
+  for (const access of entitlements.principals) granteeEntry(access.principal)?.accesses.push(access);
 
-  for (const entitlement of entitlements.tables) {
-    const grantee = granteeOf(entitlement.principal);
-    const schemaName = schemaOf(entitlement.database);
-    if (grantee === null || schemaName === null) continue;
-    granteesSeen.set(`${grantee.kind}:${grantee.name}`, grantee);
-    const schema = nameOf(schemaName, () => `database ${entitlement.database}`);
-    const table = nameOf(entitlement.table, () => `table ${entitlement.database}.${entitlement.table}`);
-    if (schema === null || table === null) continue;
-    const usageBecause = new Set<number>();
-    for (const [permission, because] of entitlement.full) {
-      for (const privilege of privilegeMap[permission]) {
-        add(grantee, privilege, schema, table, null, because);
-        because.forEach((i) => usageBecause.add(i));
-      }
-    }
-    const subset = entitlement.columnSelect;
-    if (subset !== null && !entitlement.full.has("SELECT")) {
-      const columns = subset.columns.map((c) => nameOf(c, () => `column ${entitlement.database}.${entitlement.table}.${c}`));
-      const valid = columns.filter((c): c is string => c !== null);
-      if (valid.length > 0) {
-        add(grantee, "SELECT", schema, table, [...new Set(valid)].sort(compareStrings), subset.because);
-        subset.because.forEach((i) => usageBecause.add(i));
-      }
-    }
-    // Any table or column privilege implies USAGE on its schema, managed like any other grant.
-    if (usageBecause.size > 0) add(grantee, "USAGE", schema, null, null, usageBecause);
-  }
-
-  // Most slots share their explanation with many others (one policy, many tables): build each
-  // distinct list of labels once.
-  const becauseLists = new Map<string, readonly string[]>();
-  const becauseOf = (indexes: ReadonlySet<number>): readonly string[] => {
-    const sorted = indexes.size === 1 ? [...indexes] : [...indexes].sort((a, b) => a - b);
-    const key = sorted.join(",");
-    let list = becauseLists.get(key);
-    if (list === undefined) becauseLists.set(key, (list = sorted.map((i) => labels[i] ?? `policy#${i}`)));
-    return list;
-  };
   const grants: DesiredGrant[] = [];
-  for (const s of slots.values()) {
-    grants.push({ grantee: s.grantee, privilege: s.privilege, object: { schema: s.schema, table: s.table, columns: s.columns }, because: becauseOf(s.because) });
+  const privilegeBecause = new Map<TablePrivilege, number>();
+  for (const { grantee, accesses, schemas } of granteesSeen.values()) {
+    const access = accesses.length <= 1 ? accesses[0] : mergeAccesses(accesses, entitlements);
+    for (let i = 0; access !== undefined && i < access.tables.length; i++) {
+      const tableId = access.tables[i]!;
+      const object = tableObject(tableId);
+      if (object === null) continue;
+      privilegeBecause.clear();
+      let usage = 0;
+      LF_TABLE_PERMISSIONS.forEach((permission, k) => {
+        const set = access.full[k]![i]!;
+        if (set === 0) return;
+        for (const privilege of privilegeMap[permission]) {
+          privilegeBecause.set(privilege, policySets.union(privilegeBecause.get(privilege) ?? 0, set));
+          usage = policySets.union(usage, set);
+        }
+      });
+      for (const [privilege, set] of privilegeBecause) grants.push({ grantee, privilege, object, because: becauseOf(set) });
+      const columnSet = access.columnSets[i]!;
+      if (columnSet !== 0 && access.full[SELECT_INDEX]![i] === 0) {
+        const subset = subsetObject(tableId, columnSet, object);
+        if (subset !== null) {
+          const set = access.columnBecause[i]!;
+          grants.push({ grantee, privilege: "SELECT", object: subset, because: becauseOf(set) });
+          usage = policySets.union(usage, set);
+        }
+      }
+      // Any table or column privilege implies USAGE on its schema, managed like any other grant.
+      if (usage !== 0) {
+        const slots = schemaSlots(schemas, object.schema);
+        slots.usage = policySets.union(slots.usage, usage);
+      }
+    }
+    for (const [schema, slots] of schemas) {
+      const object: ObjectRef = { schema, table: null, columns: null };
+      if (slots.usage !== 0) grants.push({ grantee, privilege: "USAGE", object, because: becauseOf(slots.usage) });
+      if (slots.create !== 0) grants.push({ grantee, privilege: "CREATE", object, because: becauseOf(slots.create) });
+    }
   }
-  return { grants, grantees: [...granteesSeen.values()], diagnostics };
+  return { grants, grantees: [...granteesSeen.values()].map((e) => e.grantee), diagnostics };
+}
+
+interface SchemaSlots {
+  usage: number;
+  create: number;
+}
+
+const SELECT_INDEX = LF_TABLE_PERMISSIONS.indexOf("SELECT");
+
+/** The union of several principals' access (they map to one grantee), ascending by table id. */
+function mergeAccesses(accesses: readonly PrincipalTableAccess[], entitlements: Entitlements): PrincipalTableAccess {
+  const { policySets, columnSets } = entitlements;
+  const byTable = new Map<number, { full: number[]; columnSet: number; columnBecause: number }>();
+  for (const access of accesses) {
+    access.tables.forEach((tableId, i) => {
+      let entry = byTable.get(tableId);
+      if (entry === undefined) byTable.set(tableId, (entry = { full: LF_TABLE_PERMISSIONS.map(() => 0), columnSet: 0, columnBecause: 0 }));
+      entry.full.forEach((set, k) => (entry!.full[k] = policySets.union(set, access.full[k]![i]!)));
+      entry.columnSet = columnSets.union(entry.columnSet, access.columnSets[i]!);
+      entry.columnBecause = policySets.union(entry.columnBecause, access.columnBecause[i]!);
+    });
+  }
+  const ids = Int32Array.from(byTable.keys()).sort();
+  const entries = [...ids].map((id) => byTable.get(id)!);
+  return {
+    principal: accesses[0]!.principal,
+    tables: ids,
+    full: LF_TABLE_PERMISSIONS.map((_, k) => Int32Array.from(entries, (e) => e.full[k]!)),
+    // SELECT at table level for one principal makes the others' column-level SELECT moot.
+    columnSets: Int32Array.from(entries, (e) => (e.full[SELECT_INDEX] === 0 ? e.columnSet : 0)),
+    columnBecause: Int32Array.from(entries, (e) => (e.full[SELECT_INDEX] === 0 ? e.columnBecause : 0)),
+  };
 }
 
 function principalMapper(mapping: MappingConfig, diagnostics: Diagnostic[], maxBytes: number): (principal: string) => Grantee | null {

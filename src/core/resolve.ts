@@ -9,15 +9,91 @@ export const LF_DATABASE_PERMISSIONS = ["DESCRIBE", "CREATE_TABLE", "ALTER", "DR
 export type LfTablePermission = (typeof LF_TABLE_PERMISSIONS)[number];
 export type LfDatabasePermission = (typeof LF_DATABASE_PERMISSIONS)[number];
 
-/** What Lake Formation lets one principal do on one table, with the policies behind each part. */
-export interface TableEntitlement {
-  readonly principal: string;
+const SELECT = LF_TABLE_PERMISSIONS.indexOf("SELECT");
+const DESCRIBE = LF_TABLE_PERMISSIONS.indexOf("DESCRIBE");
+
+/**
+ * Sets of small non-negative integers, interned: id 0 is the empty set, and extending or joining
+ * two sets is memoised. Used for the policies behind a grant (`because`: a few hundred distinct
+ * sets for hundreds of thousands of grants) and for the tag sets whose columns a SELECT covers.
+ */
+export class IntSets {
+  readonly #lists: (readonly number[])[] = [[]];
+  readonly #ids = new Map<string, number>([["", 0]]);
+  readonly #extended = new Map<number, number>();
+  readonly #joined = new Map<number, number>();
+
+  get size(): number {
+    return this.#lists.length;
+  }
+
+  /** The members of a set, ascending. */
+  members(id: number): readonly number[] {
+    return this.#lists[id]!;
+  }
+
+  /** Interns an ascending list of distinct members. */
+  intern(sorted: readonly number[]): number {
+    const key = sorted.join(",");
+    let id = this.#ids.get(key);
+    if (id === undefined) {
+      id = this.#lists.length;
+      this.#lists.push(sorted);
+      this.#ids.set(key, id);
+    }
+    return id;
+  }
+
+  /** set ∪ {member}; member < 2^21. */
+  with(id: number, member: number): number {
+    const key = id * 2_097_152 + member;
+    let result = this.#extended.get(key);
+    if (result === undefined) {
+      const list = this.#lists[id]!;
+      result = list.includes(member) ? id : this.intern([...list, member].sort((a, b) => a - b));
+      this.#extended.set(key, result);
+    }
+    return result;
+  }
+
+  /** a ∪ b. */
+  union(a: number, b: number): number {
+    if (a === b || b === 0) return a;
+    if (a === 0) return b;
+    const key = a < b ? a * 67_108_864 + b : b * 67_108_864 + a;
+    let result = this.#joined.get(key);
+    if (result === undefined) {
+      result = this.intern([...new Set([...this.#lists[a]!, ...this.#lists[b]!])].sort((x, y) => x - y));
+      this.#joined.set(key, result);
+    }
+    return result;
+  }
+}
+
+/** A table of the catalog, by its position in catalog order (its table id). */
+export interface ResolvedTable {
   readonly database: string;
   readonly table: string;
-  /** Table-level permissions (every column matched) -> policy indexes. */
-  readonly full: ReadonlyMap<LfTablePermission, readonly number[]>;
-  /** SELECT on a column subset (some columns matched), absent when SELECT is held at table level. */
-  readonly columnSelect: { readonly columns: readonly string[]; readonly because: readonly number[] } | null;
+  readonly columnNames: readonly string[];
+  /** Tag-set id of each column (or of the table itself when it has no columns). */
+  readonly columnSetIds: Int32Array;
+}
+
+/**
+ * What Lake Formation lets one principal do on tables, column-precise, in columns of integers
+ * (DESIGN §6: one JS object per grant is what makes large catalogs slow). Entry i is about table
+ * `tables[i]`; a set id 0 means "not held".
+ */
+export interface PrincipalTableAccess {
+  readonly principal: string;
+  /** Table ids, ascending. */
+  readonly tables: Int32Array;
+  /** Per LF table permission (LF_TABLE_PERMISSIONS order): the policy set behind it at table level (every column matched). */
+  readonly full: readonly Int32Array[];
+  /** Tag sets (a `columnSets` id) whose columns SELECT covers when it is not held at table level; 0: none. */
+  readonly columnSets: Int32Array;
+  /** The policy set behind that column-level SELECT. */
+  readonly columnBecause: Int32Array;
 }
 
 export interface DatabaseEntitlement {
@@ -28,36 +104,85 @@ export interface DatabaseEntitlement {
 
 export interface Entitlements {
   readonly databases: readonly DatabaseEntitlement[];
-  readonly tables: readonly TableEntitlement[];
+  readonly tables: readonly ResolvedTable[];
+  /** One entry per principal that holds anything on a table, in order of their first policy. */
+  readonly principals: readonly PrincipalTableAccess[];
+  /** Sets of policy indexes (`because`). */
+  readonly policySets: IntSets;
+  /** Sets of tag-set ids (column subsets). */
+  readonly columnSets: IntSets;
   /** `policy#3 access in (public)` per policy index, for `because`. */
   readonly policyLabels: readonly string[];
   readonly diagnostics: readonly Diagnostic[];
 }
 
-interface TableInfo {
+/** What Lake Formation lets one principal do on one table: the readable form of one access entry. */
+export interface TableEntitlement {
+  readonly principal: string;
   readonly database: string;
   readonly table: string;
-  readonly columnNames: readonly string[];
-  /** Tag-set id of each column (or of the table itself when it has no columns). */
-  readonly columnSetIds: Int32Array;
+  /** Table-level permissions (every column matched) -> policy indexes. */
+  readonly full: ReadonlyMap<LfTablePermission, readonly number[]>;
+  /** SELECT on a column subset (some columns matched), absent when SELECT is held at table level. */
+  readonly columnSelect: { readonly columns: readonly string[]; readonly because: readonly number[] } | null;
+}
+
+/** Glue names of the columns of `table` whose tag set is in `columnSet`, in table order. */
+export function columnsInSets(table: ResolvedTable, columnSet: readonly number[]): string[] {
+  const names: string[] = [];
+  for (let c = 0; c < table.columnNames.length; c++) {
+    if (columnSet.includes(table.columnSetIds[c]!)) names.push(table.columnNames[c]!);
+  }
+  return names;
+}
+
+/** Every principal x table entry as an object: for tests, reports and debugging, not the hot path. */
+export function tableEntitlements(entitlements: Entitlements): TableEntitlement[] {
+  const result: TableEntitlement[] = [];
+  for (const access of entitlements.principals) {
+    access.tables.forEach((tableId, i) => {
+      const table = entitlements.tables[tableId]!;
+      const full = new Map<LfTablePermission, readonly number[]>();
+      LF_TABLE_PERMISSIONS.forEach((permission, k) => {
+        const set = access.full[k]![i]!;
+        if (set !== 0) full.set(permission, entitlements.policySets.members(set));
+      });
+      const columnSet = access.columnSets[i]!;
+      const columnSelect =
+        columnSet === 0
+          ? null
+          : {
+              columns: columnsInSets(table, entitlements.columnSets.members(columnSet)).sort(),
+              because: entitlements.policySets.members(access.columnBecause[i]!),
+            };
+      result.push({ principal: access.principal, database: table.database, table: table.table, full, columnSelect });
+    });
+  }
+  return result;
 }
 
 /** Tables whose columns use the same distinct tag sets evaluate identically for every expression. */
 interface SignatureGroup {
   readonly setIds: readonly number[];
-  readonly tables: TableInfo[];
+  readonly tableIds: number[];
 }
+
+/** How an expression matches a signature group: NONE, FULL, or the `columnSets` id of the matching tag sets. */
+const NONE = -1;
+const FULL = -2;
 
 /**
  * Policies -> entitlements with exactly Lake Formation's semantics (DESIGN §2). Cost: one
  * expression evaluation per (distinct expression x distinct tag set), one subset test per
- * (expression x table signature), then work proportional to the entitlements produced.
+ * (distinct expression x table signature), then integer work per (policy x matched table): no
+ * object, string or map entry per grant.
  */
 export function resolvePolicies(snapshot: CatalogSnapshot): Entitlements {
   const diagnostics: Diagnostic[] = [];
   const interner = new TagSetInterner();
   const databaseSetIds: number[] = [];
-  const groups = new Map<string, SignatureGroup>();
+  const tables: ResolvedTable[] = [];
+  const groupsBySignature = new Map<string, SignatureGroup>();
 
   for (const db of snapshot.databases) {
     databaseSetIds.push(interner.intern(db.tags));
@@ -76,31 +201,40 @@ export function resolvePolicies(snapshot: CatalogSnapshot): Entitlements {
       }
       const setIds = [...new Set(columnSetIds)].sort((a, b) => a - b);
       const signature = setIds.join(",");
-      let group = groups.get(signature);
-      if (group === undefined) {
-        group = { setIds, tables: [] };
-        groups.set(signature, group);
-      }
-      group.tables.push({ database: db.name, table: table.name, columnNames: columns.map((c) => c.name), columnSetIds });
+      let group = groupsBySignature.get(signature);
+      if (group === undefined) groupsBySignature.set(signature, (group = { setIds, tableIds: [] }));
+      group.tableIds.push(tables.length);
+      tables.push({ database: db.name, table: table.name, columnNames: columns.map((c) => c.name), columnSetIds });
     }
   }
+  const groups = [...groupsBySignature.values()];
 
   const prepared = preparePolicies(snapshot, diagnostics);
-  const matchCache = new Map<string, Int8Array>();
+  const columnSets = new IntSets();
+  const policySets = new IntSets();
+  const setMatches = new Map<string, Int8Array>();
   const matches = (expr: PreparedExpression, setId: number): boolean => {
-    let cache = matchCache.get(expr.key);
-    if (cache === undefined) {
-      cache = new Int8Array(interner.sets.length);
-      matchCache.set(expr.key, cache);
-    }
+    let cache = setMatches.get(expr.key);
+    if (cache === undefined) setMatches.set(expr.key, (cache = new Int8Array(interner.sets.length)));
     if (cache[setId] === 0) cache[setId] = matchesExpression(expr.expression, interner.sets[setId]!) ? 1 : 2;
     return cache[setId] === 1;
   };
+  // Per distinct expression, how it matches each signature group (NONE, FULL or a column set).
+  const groupMatches = new Map<string, Int32Array>();
+  const matchGroups = (expr: PreparedExpression): Int32Array => {
+    let result = groupMatches.get(expr.key);
+    if (result !== undefined) return result;
+    result = new Int32Array(groups.length);
+    groups.forEach((group, g) => {
+      const matching = group.setIds.filter((id) => matches(expr, id));
+      result![g] = matching.length === 0 ? NONE : matching.length === group.setIds.length ? FULL : columnSets.intern(matching);
+    });
+    groupMatches.set(expr.key, result);
+    return result;
+  };
 
   const databases = new Map<string, Map<LfDatabasePermission, number[]>>();
-  // principal -> table -> access: object keys, no string building per (policy, table) pair.
-  const tables = new Map<string, Map<TableInfo, TableAccess>>();
-
+  const tablePolicies = new Map<string, PreparedPolicy[]>();
   for (const policy of prepared) {
     if (policy.resourceType === "DATABASE") {
       snapshot.databases.forEach((db, i) => {
@@ -112,28 +246,47 @@ export function resolvePolicies(snapshot: CatalogSnapshot): Entitlements {
       });
       continue;
     }
-    for (const group of groups.values()) {
-      const matching = group.setIds.filter((id) => matches(policy.expression, id));
-      if (matching.length === 0) continue;
-      const isFull = matching.length === group.setIds.length;
-      for (const info of group.tables) {
-        const access = tableAccess(tables, policy.principal, info);
-        if (isFull) {
-          for (const p of policy.tablePermissions) pushIndex(access.full, p, policy.index);
+    const list = tablePolicies.get(policy.principal);
+    if (list === undefined) tablePolicies.set(policy.principal, [policy]);
+    else list.push(policy);
+  }
+
+  // Scratch columns indexed by table id, reused for every principal and reset through `touched`.
+  const scratch = new TableAccessScratch(tables.length);
+  const principals: PrincipalTableAccess[] = [];
+  for (const [principal, policies] of tablePolicies) {
+    for (const policy of policies) {
+      const byGroup = matchGroups(policy.expression);
+      const permissions = policy.tablePermissionIndexes;
+      const selects = permissions.includes(SELECT);
+      for (let g = 0; g < groups.length; g++) {
+        const match = byGroup[g]!;
+        if (match === NONE) continue;
+        const tableIds = groups[g]!.tableIds;
+        if (match === FULL) {
+          for (const k of permissions) {
+            const column = scratch.full[k]!;
+            for (const t of tableIds) {
+              scratch.touch(t);
+              column[t] = policySets.with(column[t]!, policy.index);
+            }
+          }
         } else {
           // LF: a column subset yields SELECT on those columns + DESCRIBE; INSERT, DELETE, ALTER and
           // DROP need every column and are not granted (aws-facts §1.5, trap 8).
-          if (policy.tablePermissions.includes("SELECT")) {
-            const columns = (access.columns ??= new Set());
-            for (let c = 0; c < info.columnNames.length; c++) {
-              if (matching.includes(info.columnSetIds[c]!)) columns.add(info.columnNames[c]!);
+          const describe = scratch.full[DESCRIBE]!;
+          for (const t of tableIds) {
+            scratch.touch(t);
+            describe[t] = policySets.with(describe[t]!, policy.index);
+            if (selects) {
+              scratch.columnSets[t] = columnSets.union(scratch.columnSets[t]!, match);
+              scratch.columnBecause[t] = policySets.with(scratch.columnBecause[t]!, policy.index);
             }
-            (access.columnBecause ??= new Set()).add(policy.index);
           }
-          pushIndex(access.full, "DESCRIBE", policy.index);
         }
       }
     }
+    if (scratch.touchedCount > 0) principals.push(scratch.take(principal));
   }
 
   return {
@@ -141,43 +294,66 @@ export function resolvePolicies(snapshot: CatalogSnapshot): Entitlements {
       const [principal, database] = JSON.parse(key) as [string, string];
       return { principal, database, permissions };
     }),
-    tables: [...tables.values()].flatMap((byTable) => [...byTable.values()].map(finishTableAccess)),
+    tables,
+    principals,
+    policySets,
+    columnSets,
     policyLabels: snapshot.policies.map((p, i) => policyLabel(p, i, snapshot.expressions)),
     diagnostics,
   };
 }
 
-interface TableAccess {
-  readonly principal: string;
-  readonly info: TableInfo;
-  readonly full: Map<LfTablePermission, number[]>;
-  /** Created on the first column-subset match only. */
-  columns: Set<string> | undefined;
-  columnBecause: Set<number> | undefined;
-}
+/** One principal's access under construction, in columns indexed by table id. */
+class TableAccessScratch {
+  readonly full: Int32Array[];
+  readonly columnSets: Int32Array;
+  readonly columnBecause: Int32Array;
+  readonly #seen: Uint8Array;
+  #touched: Int32Array;
+  touchedCount = 0;
 
-function tableAccess(tables: Map<string, Map<TableInfo, TableAccess>>, principal: string, info: TableInfo): TableAccess {
-  let byTable = tables.get(principal);
-  if (byTable === undefined) tables.set(principal, (byTable = new Map()));
-  let access = byTable.get(info);
-  if (access === undefined) {
-    access = { principal, info, full: new Map(), columns: undefined, columnBecause: undefined };
-    byTable.set(info, access);
+  constructor(tableCount: number) {
+    this.full = LF_TABLE_PERMISSIONS.map(() => new Int32Array(tableCount));
+    this.columnSets = new Int32Array(tableCount);
+    this.columnBecause = new Int32Array(tableCount);
+    this.#seen = new Uint8Array(tableCount);
+    this.#touched = new Int32Array(Math.min(tableCount, 1024));
   }
-  return access;
-}
 
-function finishTableAccess(access: TableAccess): TableEntitlement {
-  const hasFullSelect = access.full.has("SELECT");
-  const { columns, columnBecause } = access;
-  const columnSelect =
-    !hasFullSelect && columns !== undefined && columns.size > 0
-      ? {
-          columns: access.info.columnNames.filter((c) => columns.has(c)).sort(),
-          because: [...(columnBecause ?? [])].sort((a, b) => a - b),
-        }
-      : null;
-  return { principal: access.principal, database: access.info.database, table: access.info.table, full: access.full, columnSelect };
+  touch(table: number): void {
+    if (this.#seen[table] === 1) return;
+    this.#seen[table] = 1;
+    if (this.touchedCount === this.#touched.length) {
+      const grown = new Int32Array(this.#touched.length * 2);
+      grown.set(this.#touched);
+      this.#touched = grown;
+    }
+    this.#touched[this.touchedCount++] = table;
+  }
+
+  /** The access gathered so far, ascending by table id; resets the scratch for the next principal. */
+  take(principal: string): PrincipalTableAccess {
+    const ids = this.#touched.slice(0, this.touchedCount).sort();
+    const full = this.full.map(() => new Int32Array(ids.length));
+    const columnSets = new Int32Array(ids.length);
+    const columnBecause = new Int32Array(ids.length);
+    ids.forEach((t, i) => {
+      this.full.forEach((column, k) => {
+        full[k]![i] = column[t]!;
+        column[t] = 0;
+      });
+      // SELECT at table level makes the column-level SELECT moot.
+      if (full[SELECT]![i] === 0) {
+        columnSets[i] = this.columnSets[t]!;
+        columnBecause[i] = this.columnBecause[t]!;
+      }
+      this.columnSets[t] = 0;
+      this.columnBecause[t] = 0;
+      this.#seen[t] = 0;
+    });
+    this.touchedCount = 0;
+    return { principal, tables: ids, full, columnSets, columnBecause };
+  }
 }
 
 function pushIndex<K>(map: Map<K, number[]>, key: K, index: number): void {
@@ -197,6 +373,8 @@ interface PreparedPolicy {
   readonly resourceType: "DATABASE" | "TABLE";
   readonly expression: PreparedExpression;
   readonly tablePermissions: readonly LfTablePermission[];
+  /** The same, as indexes into LF_TABLE_PERMISSIONS. */
+  readonly tablePermissionIndexes: readonly number[];
   readonly databasePermissions: readonly LfDatabasePermission[];
 }
 
@@ -237,12 +415,14 @@ function preparePolicies(snapshot: CatalogSnapshot, diagnostics: Diagnostic[]): 
     }
     if (expanded.size === 0) return;
     const ordered = valid.filter((p) => expanded.has(p));
+    const tablePermissions = policy.resourceType === "TABLE" ? (ordered as LfTablePermission[]) : [];
     prepared.push({
       index,
       principal: policy.principal,
       resourceType: policy.resourceType,
       expression: { key: canonicalExpressionKey(expression), expression },
-      tablePermissions: policy.resourceType === "TABLE" ? (ordered as LfTablePermission[]) : [],
+      tablePermissions,
+      tablePermissionIndexes: tablePermissions.map((p) => LF_TABLE_PERMISSIONS.indexOf(p)),
       databasePermissions: policy.resourceType === "DATABASE" ? (ordered as LfDatabasePermission[]) : [],
     });
   });

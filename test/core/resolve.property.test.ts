@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { CatalogSnapshot, DatabaseEntry, Expression, PolicyEntry, TagMap } from "../../src/catalog/model.js";
-import { resolvePolicies } from "../../src/core/resolve.js";
+import { resolvePolicies, tableEntitlements } from "../../src/core/resolve.js";
 import { entitlementLines } from "../support/catalog-builders.js";
 
 const KEYS = ["a", "b", "c"] as const;
@@ -100,7 +100,7 @@ describe("resolvePolicies: properties over random small catalogs", () => {
     fc.assert(
       fc.property(snapshotArb, (snapshot) => {
         const result = resolvePolicies(snapshot);
-        for (const t of result.tables) {
+        for (const t of tableEntitlements(result)) {
           if (!t.full.has("SELECT")) continue;
           const db = snapshot.databases.find((d) => d.name === t.database)!;
           const table = db.tables.find((x) => x.name === t.table)!;

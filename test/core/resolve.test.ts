@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { CatalogSnapshot, DatabaseEntry, PolicyEntry } from "../../src/catalog/model.js";
-import { resolvePolicies } from "../../src/core/resolve.js";
+import { resolvePolicies, tableEntitlements } from "../../src/core/resolve.js";
 import { catalog, database, entitlementLines, policy, role, table } from "../support/catalog-builders.js";
 
 const analyst = role("analyst");
@@ -258,7 +258,7 @@ describe("resolvePolicies: Lake Formation semantics, one row per situation", () 
         policies: [policy(analyst, "TABLE", { access: ["public"] }, ["INSERT"]), policy(analyst, "TABLE", { access: ["public"] }, ["SELECT", "INSERT"])],
       }),
     );
-    const [orders] = result.tables;
+    const [orders] = tableEntitlements(result);
     expect(orders?.full.get("INSERT")).toEqual([0, 1]);
     expect(orders?.full.get("SELECT")).toEqual([1]);
   });

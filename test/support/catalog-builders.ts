@@ -1,6 +1,6 @@
 import type { CatalogSnapshot, ColumnEntry, DatabaseEntry, Expression, PolicyEntry, PolicyResourceType, TableEntry, TagMap } from "../../src/catalog/model.js";
 import { mappingSchema, safetySchema, type MappingConfig } from "../../src/config/schema.js";
-import type { Entitlements } from "../../src/core/resolve.js";
+import { type Entitlements, tableEntitlements } from "../../src/core/resolve.js";
 import type { DesiredGrant, Grant, Grantee, Privilege, RecordedGrant } from "../../src/core/grants.js";
 import { granteeKey, tableKey } from "../../src/core/grants.js";
 import type { InventoryLike } from "../../src/core/inventory-view.js";
@@ -123,7 +123,7 @@ export function entitlementLines(e: Entitlements): string[] {
   const who = (p: string) => p.replace(/^.*:role\//, "");
   const lines: string[] = [];
   for (const d of e.databases) for (const p of d.permissions.keys()) lines.push(`${who(d.principal)} ${d.database} ${p}`);
-  for (const t of e.tables) {
+  for (const t of tableEntitlements(e)) {
     for (const p of t.full.keys()) lines.push(`${who(t.principal)} ${t.database}.${t.table} ${p}`);
     if (t.columnSelect !== null) lines.push(`${who(t.principal)} ${t.database}.${t.table} SELECT(${t.columnSelect.columns.join(",")})`);
   }
