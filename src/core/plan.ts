@@ -12,7 +12,6 @@ import {
   compareStrings,
   SlotMap,
   granteeKey,
-  tableKey,
 } from "./grants.js";
 
 export type ChangeOp = "grant" | "revoke";
@@ -81,10 +80,20 @@ export interface PlanInput {
   readonly diagnostics: readonly Diagnostic[];
 }
 
+/** What the planner knows of one slot (grantee x object x privilege). */
+interface SlotSides {
+  desired: DesiredGrant | undefined;
+  /** Normally one grant; two when the state holds both a table-level and a column-level form. */
+  recorded: RecordedGrant[] | undefined;
+  /** The target holds the privilege at table (or schema) level. */
+  heldFull: boolean;
+  /** Columns the target holds it on, column by column; null: none. */
+  heldColumns: readonly string[] | null;
+}
+
 interface Held {
-  full: boolean;
-  /** NO_COLUMNS (shared, never written) until a column-level grant is seen. */
-  columns: Set<string>;
+  readonly full: boolean;
+  readonly columns: ReadonlySet<string>;
 }
 
 const NO_COLUMNS: ReadonlySet<string> = new Set();
@@ -97,63 +106,66 @@ const NO_COLUMNS: ReadonlySet<string> = new Set();
 export function planChanges(input: PlanInput): Plan {
   const { inventory } = input;
   const diagnostics: Diagnostic[] = [...input.diagnostics];
-  const desiredBySlot = new SlotMap<DesiredGrant>();
-  for (const grant of input.desired) desiredBySlot.set(grant, grant);
-  const recordedBySlot = new SlotMap<RecordedGrant[]>();
+  // One map for the three sides of every slot: one lookup per grant read, one pass to plan.
+  const bySlot = new SlotMap<SlotSides>();
+  const sides = (): SlotSides => ({ desired: undefined, recorded: undefined, heldFull: false, heldColumns: null });
+  for (const grant of input.desired) bySlot.upsert(grant, sides).desired = grant;
+  let recordedSlots = 0;
   for (const grant of input.recorded) {
-    const list = recordedBySlot.get(grant);
-    if (list === undefined) recordedBySlot.set(grant, [grant]);
-    else list.push(grant);
+    const entry = bySlot.upsert(grant, sides);
+    if (entry.recorded === undefined) {
+      entry.recorded = [grant];
+      recordedSlots++;
+    } else entry.recorded.push(grant);
   }
-  const heldBySlot = new SlotMap<Held>();
   for (const grant of inventory.held) {
-    let held = heldBySlot.get(grant);
-    if (held === undefined) heldBySlot.set(grant, (held = { full: false, columns: NO_COLUMNS as Set<string> }));
-    if (grant.object.columns === null) held.full = true;
-    else {
-      if (held.columns === NO_COLUMNS) held.columns = new Set();
-      for (const c of grant.object.columns) held.columns.add(c);
-    }
+    const entry = bySlot.upsert(grant, sides);
+    const columns = grant.object.columns;
+    if (columns === null) entry.heldFull = true;
+    else entry.heldColumns = entry.heldColumns === null ? columns : [...new Set([...entry.heldColumns, ...columns])];
   }
 
-  const steps: { key: string; step: PlanStep }[] = [];
+  const steps: PlanStep[] = [];
+  const exists = new ExistenceIndex(inventory);
   const pending: PendingGrant[] = [];
   let unchanged = 0;
 
-  const visit = (desired: DesiredGrant | undefined, recordedEntry: RecordedGrant[] | undefined, heldEntry: Held | undefined): void => {
+  const visit = (entry: SlotSides): void => {
+    const { desired, recorded: recordedEntry } = entry;
+    const isHeld = entry.heldFull || entry.heldColumns !== null;
     // Fast paths for the two cases that dominate large catalogs (the steady state, and a first
     // grant); they decide exactly what the general logic below would, without its allocations.
-    if (desired !== undefined && recordedEntry?.length === 1 && heldEntry !== undefined) {
+    if (desired !== undefined && recordedEntry?.length === 1 && isHeld) {
       const recordedColumns = recordedEntry[0]!.object.columns;
-      if (sameColumns(desired.object.columns, recordedColumns) && heldExactly(heldEntry, desired.object.columns)) {
+      if (sameColumns(desired.object.columns, recordedColumns) && heldExactly(entry, desired.object.columns)) {
         unchanged++;
         return;
       }
     }
-    if (desired !== undefined && desired.object.columns === null && recordedEntry === undefined && heldEntry === undefined && objectExists(inventory, desired) === true) {
+    if (desired !== undefined && desired.object.columns === null && recordedEntry === undefined && !isHeld && exists.of(desired) === true) {
       const first: Change = { op: "grant", grantee: desired.grantee, privilege: desired.privilege, object: desired.object, because: desired.because, reason: "grantBecausePolicy" };
-      steps.push({ key: sortKey(desired), step: { changes: [first], records: [{ op: "record", grant: desired, because: desired.because, fresh: true }] } });
+      steps.push({ changes: [first], records: [{ op: "record", grant: desired, because: desired.because, fresh: true }] });
       return;
     }
     const recordedList = recordedEntry ?? [];
     const any = (desired ?? recordedList[0])!;
     const slot: Grant = { grantee: any.grantee, privilege: any.privilege, object: { schema: any.object.schema, table: any.object.table, columns: null } };
-    const held = heldEntry ?? { full: false, columns: NO_COLUMNS as Set<string> };
+    const held: Held = { full: entry.heldFull, columns: entry.heldColumns === null ? NO_COLUMNS : new Set(entry.heldColumns) };
     const recFull = recordedList.some((g) => g.object.columns === null);
     const recCols = new Set(recordedList.flatMap((g) => g.object.columns ?? []));
     const recBecause = recordedList[0]?.because ?? [];
-    const exists = objectExists(inventory, slot);
+    const objectState = exists.of(slot);
 
     // What may be granted now: the desired grant minus what the target lacks (pending).
     let wantFull = false;
     let wantCols: string[] = [];
     if (desired !== undefined) {
-      if (exists !== true) {
-        pending.push({ ...desired, missing: exists });
+      if (objectState !== true) {
+        pending.push({ ...desired, missing: objectState });
       } else if (desired.object.columns === null) {
         wantFull = true;
       } else {
-        const present = inventory.tables.get(tableKey(slot.object.schema, slot.object.table!))!;
+        const present = exists.columns(slot.object.schema, slot.object.table!)!;
         wantCols = desired.object.columns.filter((c) => present.has(c));
         const missing = desired.object.columns.filter((c) => !present.has(c));
         if (missing.length > 0) {
@@ -174,7 +186,7 @@ export function planChanges(input: PlanInput): Plan {
       if (recCols.size > 0) record("forget", sorted(recCols));
     };
 
-    if (exists !== true && desired === undefined) {
+    if (objectState !== true && desired === undefined) {
       // The object or grantee is gone: the grant went with it. Only the state needs correcting.
       forgetRecorded();
     } else if (wantFull) {
@@ -231,30 +243,28 @@ export function planChanges(input: PlanInput): Plan {
       }
     } else {
       // Nothing may be granted (no policy, or the desired grant is pending).
-      if (recFull && held.full && exists === true) change("revoke", null, "revokeBecauseNoPolicy");
+      if (recFull && held.full && objectState === true) change("revoke", null, "revokeBecauseNoPolicy");
       const revokeCols = sorted(recCols).filter((c) => held.columns.has(c));
-      if (revokeCols.length > 0 && exists === true && !held.full) change("revoke", revokeCols, "revokeBecauseNoPolicy");
+      if (revokeCols.length > 0 && objectState === true && !held.full) change("revoke", revokeCols, "revokeBecauseNoPolicy");
       forgetRecorded();
     }
-    if (changes.length > 0 || records.length > 0) steps.push({ key: sortKey(slot), step: { changes, records } });
+    if (changes.length > 0 || records.length > 0) steps.push({ changes, records });
   };
-  for (const desired of desiredBySlot.values()) visit(desired, recordedBySlot.get(desired), heldBySlot.get(desired));
-  for (const recorded of recordedBySlot.values()) {
-    if (desiredBySlot.get(recorded[0]!) === undefined) visit(undefined, recorded, heldBySlot.get(recorded[0]!));
-  }
+  // Slots only held (through grants made outside the service) are not the service's business.
+  for (const entry of bySlot.sortedValues()) if (entry.desired !== undefined || entry.recorded !== undefined) visit(entry);
 
-  steps.sort((a, b) => compareStrings(a.key, b.key));
   // Steps are sorted by slot and each step holds one slot's changes: ordering them by op within the
   // step gives the (schema, table, grantee, privilege, op) order without a global sort.
-  const changes = steps.flatMap((s) => (s.step.changes.length > 1 ? [...s.step.changes].sort((a, b) => compareStrings(a.op, b.op)) : s.step.changes));
+  const changes = steps.flatMap((s) => (s.changes.length > 1 ? [...s.changes].sort((a, b) => compareStrings(a.op, b.op)) : s.changes));
   const grants = changes.filter((c) => c.op === "grant").length;
   const revokes = changes.length - grants;
-  const stateOnly = steps.filter((s) => s.step.changes.length === 0).length;
-  const safety = checkSafety(input, revokes, recordedBySlot.size);
-  const pendingSorted = pending.map((p) => ({ key: sortKey(p), p })).sort((a, b) => compareStrings(a.key, b.key)).map((x) => x.p);
+  const stateOnly = steps.filter((s) => s.changes.length === 0).length;
+  const safety = checkSafety(input, revokes, recordedSlots);
+  // Slots are visited in plan order and each yields at most one pending grant: already sorted.
+  const pendingSorted = pending;
   return {
     changes,
-    steps: steps.map((s) => s.step),
+    steps,
     pending: pendingSorted,
     // The planner's own warnings follow the input's order of grants: sorted, so plans compare byte for byte.
     warnings: [...new Set([...input.diagnostics.map(formatDiagnostic), ...diagnostics.slice(input.diagnostics.length).map(formatDiagnostic).sort(compareStrings)])],
@@ -279,12 +289,38 @@ function checkSafety(input: PlanInput, revokes: number, recordedSlots: number): 
   return { refused: reasons.length > 0 && !input.force, forced: reasons.length > 0 && input.force, reasons };
 }
 
-/** true, or what is missing in the target for this grant. */
-function objectExists(inventory: InventoryLike, grant: Grant): true | Exclude<PendingReason, "columns"> {
-  if (!inventory.grantees.has(granteeKey(grant.grantee))) return "grantee";
-  if (!inventory.schemas.has(grant.object.schema)) return "schema";
-  if (grant.object.table !== null && !inventory.tables.has(tableKey(grant.object.schema, grant.object.table))) return "table";
-  return true;
+/** What exists in the target, looked up by names without building a key string per grant. */
+class ExistenceIndex {
+  readonly #inventory: InventoryLike;
+  readonly #grantees = { group: new Map<string, boolean>(), role: new Map<string, boolean>() };
+  readonly #tables = new Map<string, Map<string, ReadonlySet<string>>>();
+
+  constructor(inventory: InventoryLike) {
+    this.#inventory = inventory;
+    for (const [key, columns] of inventory.tables) {
+      // tableKey joins schema and table by NUL, which no schema name contains.
+      const cut = key.indexOf("\u0000");
+      const schema = key.slice(0, cut);
+      let tables = this.#tables.get(schema);
+      if (tables === undefined) this.#tables.set(schema, (tables = new Map()));
+      tables.set(key.slice(cut + 1), columns);
+    }
+  }
+
+  /** true, or what is missing in the target for this grant. */
+  of(grant: Grant): true | Exclude<PendingReason, "columns"> {
+    const names = this.#grantees[grant.grantee.kind];
+    let grantee = names.get(grant.grantee.name);
+    if (grantee === undefined) names.set(grant.grantee.name, (grantee = this.#inventory.grantees.has(granteeKey(grant.grantee))));
+    if (!grantee) return "grantee";
+    if (!this.#inventory.schemas.has(grant.object.schema)) return "schema";
+    if (grant.object.table !== null && this.columns(grant.object.schema, grant.object.table) === undefined) return "table";
+    return true;
+  }
+
+  columns(schema: string, table: string): ReadonlySet<string> | undefined {
+    return this.#tables.get(schema)?.get(table);
+  }
 }
 
 function withColumns(object: ObjectRef, columns: readonly string[] | null): ObjectRef {
@@ -300,23 +336,19 @@ function describeSlot(grant: Grant): string {
   return `${grant.privilege} on ${object} for ${grant.grantee.kind} ${grant.grantee.name}`;
 }
 
-/**
- * Sort key: schema, table (schema-level first), grantee, privilege. Joined by NUL (which no name may
- * contain) so that comparing keys compares the parts in order; JSON would put "a b" before "a".
- */
-function sortKey(grant: Grant): string {
-  return [grant.object.schema, grant.object.table ?? "", grant.object.table === null ? 0 : 1, grant.grantee.kind, grant.grantee.name, grant.privilege].join("\u0000");
-}
 
 function sameColumns(a: readonly string[] | null, b: readonly string[] | null): boolean {
   if (a === null || b === null) return a === b;
   return a.length === b.length && a.every((c, i) => c === b[i]);
 }
 
-/** The target holds exactly this form: table level alone, or exactly these columns. */
-function heldExactly(held: Held, columns: readonly string[] | null): boolean {
-  if (columns === null) return held.full && held.columns.size === 0;
-  return !held.full && held.columns.size === columns.length && columns.every((c) => held.columns.has(c));
+/** The target holds exactly this form: table level alone, or exactly these (sorted) columns. */
+function heldExactly(entry: SlotSides, columns: readonly string[] | null): boolean {
+  const held = entry.heldColumns;
+  if (columns === null) return entry.heldFull && held === null;
+  if (entry.heldFull || held === null || held.length !== columns.length) return false;
+  // The inventory lists a slot's columns sorted; merged lists (rare) are compared as sets.
+  return columns.every((c, i) => held[i] === c) || columns.every((c) => held.includes(c));
 }
 
 export type { Grantee, Privilege };
