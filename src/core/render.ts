@@ -1,4 +1,4 @@
-import { compareStrings, type Dialect, type Grant, type Grantee } from "./grants.js";
+import { compareStrings, type Dialect, type Grant, type Grantee, type ObjectRef } from "./grants.js";
 import type { Change, Plan, PlanStep, RecordChange } from "./plan.js";
 import { byteLength, qualifiedName, quoteIdent } from "./sql.js";
 
@@ -128,30 +128,58 @@ function finishBatch(units: readonly Unit[], options: RenderOptions, maxStatemen
 }
 
 function renderUnits(steps: readonly PlanStep[], dialect: Dialect, maxObjects: number, maxBytes: number): Unit[] {
-  const mergeable = new Map<string, PlanStep[]>();
+  // op + grantee kind + privilege + object kind -> grantee name -> steps; no key string per step.
+  const mergeable = new Map<string, Map<string, PlanStep[]>>();
   const single: Unit[] = [];
   const stateOnly: PlanStep[] = [];
+  const names = new ObjectNames();
   for (const step of steps) {
     const only = step.changes.length === 1 ? step.changes[0]! : null;
     if (step.changes.length === 0) stateOnly.push(step);
     else if (only !== null && only.object.columns === null) {
-      const key = JSON.stringify([only.op === "revoke" ? 0 : 1, only.grantee.kind, only.grantee.name, only.privilege, only.object.table === null ? 0 : 1]);
-      const list = mergeable.get(key);
-      if (list === undefined) mergeable.set(key, [step]);
+      const combo = `${only.op} ${only.grantee.kind} ${only.privilege} ${only.object.table === null ? "schema" : "table"}`;
+      let byGrantee = mergeable.get(combo);
+      if (byGrantee === undefined) mergeable.set(combo, (byGrantee = new Map()));
+      const list = byGrantee.get(only.grantee.name);
+      if (list === undefined) byGrantee.set(only.grantee.name, [step]);
       else list.push(step);
     } else {
       single.push({ sql: step.changes.flatMap((c) => renderColumnChunks(c, dialect, maxBytes)), steps: [step] });
     }
   }
-  const merged: { key: string; unit: Unit }[] = [];
-  for (const [key, group] of mergeable) {
-    for (const unit of mergeSteps(group, dialect, maxBytes, maxObjects)) merged.push({ key, unit });
+  const groups: { op: string; kind: string; name: string; privilege: string; object: string; steps: PlanStep[] }[] = [];
+  for (const [combo, byGrantee] of mergeable) {
+    const [op, kind, privilege, object] = combo.split(" ") as [string, string, string, string];
+    for (const [name, list] of byGrantee) groups.push({ op, kind, name, privilege, object, steps: list });
   }
-  merged.sort((a, b) => compareStrings(a.key, b.key));
-  const revokes = merged.filter((m) => m.key.startsWith("[0")).map((m) => m.unit);
-  const grants = merged.filter((m) => m.key.startsWith("[1")).map((m) => m.unit);
+  // Revokes first; then grantee, privilege, schema grants before table grants: a stable order.
+  groups.sort(
+    (a, b) =>
+      compareStrings(b.op, a.op) ||
+      compareStrings(a.kind, b.kind) ||
+      compareStrings(a.name, b.name) ||
+      compareStrings(a.privilege, b.privilege) ||
+      compareStrings(a.object, b.object),
+  );
+  const revokes: Unit[] = [];
+  const grants: Unit[] = [];
+  for (const group of groups) (group.op === "revoke" ? revokes : grants).push(...mergeSteps(group.steps, dialect, maxBytes, maxObjects, names));
   const forgets: Unit[] = stateOnly.length > 0 ? [{ sql: [], steps: stateOnly }] : [];
   return [...forgets, ...revokes, ...single, ...grants];
+}
+
+/** Quoted object names, each built once: a table is named in a statement per grantee and privilege. */
+class ObjectNames {
+  readonly #names = new Map<ObjectRef, string>();
+
+  of(object: ObjectRef): string {
+    let name = this.#names.get(object);
+    if (name === undefined) {
+      name = object.table === null ? quoteIdent(object.schema) : qualifiedName(object.schema, object.table);
+      this.#names.set(object, name);
+    }
+    return name;
+  }
 }
 
 /**
@@ -178,7 +206,7 @@ function renderColumnChunks(change: Change, dialect: Dialect, maxBytes: number):
 }
 
 /** `GRANT p ON TABLE a, b, c TO g` for steps that share op, grantee and privilege, split by bytes. */
-function mergeSteps(steps: readonly PlanStep[], dialect: Dialect, maxBytes: number, maxObjects = MAX_OBJECTS_PER_STATEMENT): Unit[] {
+function mergeSteps(steps: readonly PlanStep[], dialect: Dialect, maxBytes: number, maxObjects = MAX_OBJECTS_PER_STATEMENT, objectNames = new ObjectNames()): Unit[] {
   const first = steps[0]!.changes[0]!;
   const verb = first.op === "grant" ? "GRANT" : "REVOKE";
   const direction = first.op === "grant" ? "TO" : "FROM";
@@ -198,7 +226,7 @@ function mergeSteps(steps: readonly PlanStep[], dialect: Dialect, maxBytes: numb
   };
   for (const step of steps) {
     const c = step.changes[0]!;
-    const name = c.object.table === null ? quoteIdent(c.object.schema) : qualifiedName(c.object.schema, c.object.table);
+    const name = objectNames.of(c.object);
     const size = byteLength(name) + 2;
     if (names.length > 0 && (bytes + size > maxBytes || names.length >= maxObjects)) flush();
     names.push(name);
