@@ -8,7 +8,8 @@ import { parseSnapshot } from "../src/catalog/snapshot.js";
 import type { CatalogSnapshot } from "../src/catalog/model.js";
 import { loadConfig } from "../src/config/load.js";
 import { mappingSchema } from "../src/config/schema.js";
-import { granteeKey, tableKey, type Grant } from "../src/core/grants.js";
+import { GrantColumns } from "../src/core/grant-columns.js";
+import { granteeKey, tableKey } from "../src/core/grants.js";
 import { mapEntitlements } from "../src/core/map.js";
 import { planChanges, type PlanInput } from "../src/core/plan.js";
 import { iterateBatches } from "../src/core/render.js";
@@ -49,14 +50,21 @@ async function core(): Promise<void> {
   const steady = arg("mode") === "steady";
   const snapshot = generateCatalog({ tables: Number(arg("tables")), databases: 20, columnsPerTable: 20, policies: 500, principals: 200 });
   const mapping = mappingSchema.parse({});
-  // The steady state's recorded and held grants are inputs read from the target: built before timing.
-  const before = steady ? mapEntitlements(resolvePolicies(snapshot), mapping, "redshift").grants : [];
-  const recorded = before.map((g) => ({ grantee: g.grantee, privilege: g.privilege, object: g.object, because: g.because, runId: "bench" }));
-  const held = before.map((g) => ({ grantee: g.grantee, privilege: g.privilege, object: g.object }));
   const [entitlements, resolveMs] = await timed(() => resolvePolicies(snapshot));
   const [desired, mapMs] = await timed(() => mapEntitlements(entitlements, mapping, "redshift"));
+  // The steady state's recorded and held grants are inputs read from the target, in the planner's
+  // columns over the run's registry: copied before timing.
+  const recorded = new GrantColumns();
+  const held = new GrantColumns();
+  if (steady) {
+    const d = desired.columns;
+    for (let i = 0; i < d.length; i++) {
+      recorded.push(d.grantee[i]!, d.privilege[i]!, d.object[i]!, d.columns[i]!, d.because[i]!);
+      held.push(d.grantee[i]!, d.privilege[i]!, d.object[i]!, d.columns[i]!, -1);
+    }
+  }
   const inventory = syntheticInventory(snapshot, desired.grantees.map(granteeKey), held);
-  const input: PlanInput = { desired: desired.grants, recorded, inventory, dialect: "redshift", policyCount: snapshot.policies.length, safety: { maxRevokes: 500, maxRevokeRatio: 0.5 }, force: false, diagnostics: [] };
+  const input: PlanInput = { desired: desired.columns, registry: desired.registry, recorded, inventory, dialect: "redshift", policyCount: snapshot.policies.length, safety: { maxRevokes: 500, maxRevokeRatio: 0.5 }, force: false, diagnostics: [] };
   const [plan, planMs] = await timed(() => planChanges(input));
   const at = new Date("2026-01-01T00:00:00Z");
   let statements = 0;
@@ -75,14 +83,13 @@ async function core(): Promise<void> {
     resolveMs, mapMs, planMs, renderMs,
     totalMs: resolveMs + mapMs + planMs + renderMs,
     changes: plan.changes.length,
-    desiredGrants: desired.grants.length,
-    tableGrants: desired.grants.filter((g) => g.object.table !== null).length,
-    columnSubsets: desired.grants.filter((g) => g.object.columns !== null).length,
+    desiredGrants: desired.columns.length,
+    columnSubsets: desired.columns.columns.subarray(0, desired.columns.length).filter((c) => c !== 0).length,
     statements, batches, sqlMb: Math.round(sqlBytes / 1e6),
   });
 }
 
-function syntheticInventory(snapshot: CatalogSnapshot, grantees: readonly string[], held: readonly Grant[]) {
+function syntheticInventory(snapshot: CatalogSnapshot, grantees: readonly string[], held: GrantColumns) {
   const tables = new Map<string, ReadonlySet<string>>();
   for (const db of snapshot.databases) for (const t of db.tables) tables.set(tableKey(db.name, t.name), new Set(t.columns.map((c) => c.name)));
   return { schemas: new Set(snapshot.databases.map((d) => d.name)), tables, grantees: new Set(grantees), held };

@@ -14,6 +14,8 @@ export interface Grantee {
 
 export const SCHEMA_PRIVILEGES = ["USAGE", "CREATE"] as const;
 export const TABLE_PRIVILEGES = ["SELECT", "INSERT", "UPDATE", "DELETE", "DROP", "REFERENCES", "TRUNCATE"] as const;
+/** Every privilege the service manages; GrantColumns stores a privilege as its index here. */
+export const PRIVILEGES = [...SCHEMA_PRIVILEGES, ...TABLE_PRIVILEGES] as const;
 export type SchemaPrivilege = (typeof SCHEMA_PRIVILEGES)[number];
 export type TablePrivilege = (typeof TABLE_PRIVILEGES)[number];
 export type Privilege = SchemaPrivilege | TablePrivilege;
@@ -72,13 +74,6 @@ const PRIVILEGE_INDEX: Readonly<Record<Privilege, number>> = Object.fromEntries(
   [...SCHEMA_PRIVILEGES, ...TABLE_PRIVILEGES].map((p, i) => [p, i]),
 ) as Record<Privilege, number>;
 
-/** Rank of each privilege (by PRIVILEGE_INDEX) in the alphabetical order of the names. */
-const PRIVILEGE_NAME_RANK: readonly number[] = (() => {
-  const names = [...SCHEMA_PRIVILEGES, ...TABLE_PRIVILEGES];
-  const alphabetical = [...names].sort(compareStrings);
-  return names.map((name) => alphabetical.indexOf(name));
-})();
-
 /**
  * Slot lookups without a string key per grant (DESIGN §6): an object id (schema, table) and a
  * grantee x privilege id, both small integers, index a two-level map. Each distinct name string is
@@ -119,49 +114,8 @@ export class SlotMap<T> {
     inner.set(key, value);
   }
 
-  /** The value of the grant's slot, created by `create` when the slot is empty: one lookup for both. */
-  upsert(grant: Grant, create: () => T): T {
-    const o = this.#objectId(grant.object.schema, grant.object.table);
-    let inner = this.#slots[o];
-    if (inner === undefined) this.#slots[o] = inner = new Map();
-    const key = this.#innerId(grant.grantee, grant.privilege);
-    let value = inner.get(key);
-    if (value === undefined) {
-      value = create();
-      inner.set(key, value);
-      this.#size++;
-    }
-    return value;
-  }
-
   setAt(grantee: Grantee, schema: string, table: string | null, privilege: Privilege, value: T): void {
     this.#setAt(grantee, schema, table, privilege, value);
-  }
-
-  /**
-   * Values in plan order: schema, schema-level before tables, table, grantee kind, grantee name,
-   * privilege name. Sorts the distinct objects and grantees, never the values themselves.
-   */
-  sortedValues(): T[] {
-    const objects: { schema: string; table: string | null; id: number }[] = [];
-    for (const [schema, tables] of this.#objects) for (const [table, id] of tables) objects.push({ schema, table, id });
-    objects.sort(
-      (a, b) => compareStrings(a.schema, b.schema) || (a.table === null ? (b.table === null ? 0 : -1) : b.table === null ? 1 : compareStrings(a.table, b.table)),
-    );
-    const grantees = (["group", "role"] as const).flatMap((kind) => [...this.#grantees[kind]].map(([name, id]) => ({ kind, name, id })));
-    grantees.sort((a, b) => compareStrings(a.kind, b.kind) || compareStrings(a.name, b.name));
-    const granteeRank = new Int32Array(this.#granteeCount);
-    grantees.forEach((g, rank) => (granteeRank[g.id] = rank));
-    const rank = (key: number): number => granteeRank[Math.floor(key / 16)]! * 16 + PRIVILEGE_NAME_RANK[key % 16]!;
-    const values: T[] = [];
-    for (const { id } of objects) {
-      const inner = this.#slots[id];
-      if (inner === undefined) continue;
-      const keys = [...inner.keys()];
-      if (keys.length > 1) keys.sort((a, b) => rank(a) - rank(b));
-      for (const key of keys) values.push(inner.get(key)!);
-    }
-    return values;
   }
 
   *values(): Generator<T> {

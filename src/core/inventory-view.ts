@@ -1,3 +1,4 @@
+import type { GrantColumns } from "./grant-columns.js";
 import type { Grant } from "./grants.js";
 
 /**
@@ -8,5 +9,6 @@ export interface InventoryLike {
   readonly schemas: ReadonlySet<string>;
   readonly tables: ReadonlyMap<string, ReadonlySet<string>>;
   readonly grantees: ReadonlySet<string>;
-  readonly held: readonly Grant[];
+  /** Grant objects, or columns over the plan's registry. */
+  readonly held: readonly Grant[] | GrantColumns;
 }

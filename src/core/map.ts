@@ -1,6 +1,7 @@
 import type { MappingConfig } from "../config/schema.js";
 import { type Diagnostic, error, warning } from "./diagnostics.js";
-import { type DesiredGrant, type Dialect, type Grantee, type ObjectRef, type TablePrivilege, compareStrings } from "./grants.js";
+import { GrantColumns, GrantRegistry, PRIVILEGE_ID } from "./grant-columns.js";
+import { type DesiredGrant, type Dialect, type Grantee, type TablePrivilege, compareStrings } from "./grants.js";
 import { columnsInSets, type Entitlements, LF_TABLE_PERMISSIONS, type LfTablePermission, type PrincipalTableAccess } from "./resolve.js";
 
 /** Identifier limits in bytes (DESIGN §3): longer names are errors, never truncated. */
@@ -13,6 +14,10 @@ const DEFAULT_PRIVILEGES: Record<Dialect, Record<LfTablePermission, readonly Tab
 };
 
 export interface DesiredState {
+  /** The grants as integer columns over `registry`: what the planner reads. */
+  readonly columns: GrantColumns;
+  readonly registry: GrantRegistry;
+  /** The same grants as objects, built on first access (tests, reports). */
   readonly grants: readonly DesiredGrant[];
   /** Every grantee a policy maps to, including those with nothing to hold right now. */
   readonly grantees: readonly Grantee[];
@@ -34,44 +39,46 @@ export function mapEntitlements(entitlements: Entitlements, mapping: MappingConf
   const { policySets, tables } = entitlements;
   const labels = entitlements.policyLabels;
 
+  const registry = new GrantRegistry();
+  const columns = new GrantColumns();
   // Most grants share their explanation with many others (one policy, many tables).
-  const becauseLists = new Map<number, readonly string[]>();
-  const becauseOf = (set: number): readonly string[] => {
-    let list = becauseLists.get(set);
-    if (list === undefined) becauseLists.set(set, (list = policySets.members(set).map((i) => labels[i] ?? `policy#${i}`)));
-    return list;
+  const becauseIds = new Map<number, number>();
+  const becauseOf = (set: number): number => {
+    let id = becauseIds.get(set);
+    if (id === undefined) becauseIds.set(set, (id = registry.becauseId(policySets.members(set).map((i) => labels[i] ?? `policy#${i}`))));
+    return id;
   };
 
-  // Per table id: its Redshift schema and the shared ObjectRef of the whole table (null: skipped).
-  const tableObjects: (ObjectRef | null | undefined)[] = new Array(tables.length);
-  const tableObject = (tableId: number): ObjectRef | null => {
-    let object = tableObjects[tableId];
-    if (object === undefined) {
+  // Per table id: the registry object of the whole table in Redshift (-1: skipped, -2: not seen yet).
+  const tableObjects = new Int32Array(tables.length).fill(-2);
+  const tableObject = (tableId: number): number => {
+    let object = tableObjects[tableId]!;
+    if (object === -2) {
       const info = tables[tableId]!;
       const schemaName = schemaOf(info.database);
       const schema = schemaName === null ? null : nameOf(schemaName, () => `database ${info.database}`);
       const table = schemaName === null ? null : nameOf(info.table, () => `table ${info.database}.${info.table}`);
-      object = schema === null || table === null ? null : { schema, table, columns: null };
+      object = schema === null || table === null ? -1 : registry.objectId(schema, table);
       tableObjects[tableId] = object;
     }
     return object;
   };
-  // Per (table, column set): the ObjectRef of that column subset, mapped, distinct and sorted.
-  const subsetObjects = new Map<number, ObjectRef | null>();
-  const subsetObject = (tableId: number, columnSet: number, whole: ObjectRef): ObjectRef | null => {
+  // Per (table, column set): the registry id of that column list, mapped, distinct and sorted (0: none valid).
+  const subsetLists = new Map<number, number>();
+  const subsetList = (tableId: number, columnSet: number): number => {
     const key = tableId * entitlements.columnSets.size + columnSet;
-    let object = subsetObjects.get(key);
-    if (object === undefined) {
+    let id = subsetLists.get(key);
+    if (id === undefined) {
       const info = tables[tableId]!;
       const valid: string[] = [];
       for (const c of columnsInSets(info, entitlements.columnSets.members(columnSet))) {
         const name = nameOf(c, () => `column ${info.database}.${info.table}.${c}`);
         if (name !== null) valid.push(name);
       }
-      object = valid.length === 0 ? null : { schema: whole.schema, table: whole.table, columns: [...new Set(valid)].sort(compareStrings) };
-      subsetObjects.set(key, object);
+      id = valid.length === 0 ? 0 : registry.columnsId([...new Set(valid)].sort(compareStrings));
+      subsetLists.set(key, id);
     }
-    return object;
+    return id;
   };
 
   // Principals mapped to one grantee hold the union of what each may do: merge them first.
@@ -106,14 +113,15 @@ export function mapEntitlements(entitlements: Entitlements, mapping: MappingConf
   }
   for (const access of entitlements.principals) granteeEntry(access.principal)?.accesses.push(access);
 
-  const grants: DesiredGrant[] = [];
   const privilegeBecause = new Map<TablePrivilege, number>();
+  const SELECT = PRIVILEGE_ID.SELECT;
   for (const { grantee, accesses, schemas } of granteesSeen.values()) {
+    const granteeId = registry.granteeId(grantee);
     const access = accesses.length <= 1 ? accesses[0] : mergeAccesses(accesses, entitlements);
     for (let i = 0; access !== undefined && i < access.tables.length; i++) {
       const tableId = access.tables[i]!;
       const object = tableObject(tableId);
-      if (object === null) continue;
+      if (object < 0) continue;
       privilegeBecause.clear();
       let usage = 0;
       LF_TABLE_PERMISSIONS.forEach((permission, k) => {
@@ -124,29 +132,39 @@ export function mapEntitlements(entitlements: Entitlements, mapping: MappingConf
           usage = policySets.union(usage, set);
         }
       });
-      for (const [privilege, set] of privilegeBecause) grants.push({ grantee, privilege, object, because: becauseOf(set) });
+      for (const [privilege, set] of privilegeBecause) columns.push(granteeId, PRIVILEGE_ID[privilege], object, 0, becauseOf(set));
       const columnSet = access.columnSets[i]!;
       if (columnSet !== 0 && access.full[SELECT_INDEX]![i] === 0) {
-        const subset = subsetObject(tableId, columnSet, object);
-        if (subset !== null) {
+        const list = subsetList(tableId, columnSet);
+        if (list !== 0) {
           const set = access.columnBecause[i]!;
-          grants.push({ grantee, privilege: "SELECT", object: subset, because: becauseOf(set) });
+          columns.push(granteeId, SELECT, object, list, becauseOf(set));
           usage = policySets.union(usage, set);
         }
       }
       // Any table or column privilege implies USAGE on its schema, managed like any other grant.
       if (usage !== 0) {
-        const slots = schemaSlots(schemas, object.schema);
+        const slots = schemaSlots(schemas, registry.objects[object]!.schema);
         slots.usage = policySets.union(slots.usage, usage);
       }
     }
     for (const [schema, slots] of schemas) {
-      const object: ObjectRef = { schema, table: null, columns: null };
-      if (slots.usage !== 0) grants.push({ grantee, privilege: "USAGE", object, because: becauseOf(slots.usage) });
-      if (slots.create !== 0) grants.push({ grantee, privilege: "CREATE", object, because: becauseOf(slots.create) });
+      const object = registry.objectId(schema, null);
+      if (slots.usage !== 0) columns.push(granteeId, PRIVILEGE_ID.USAGE, object, 0, becauseOf(slots.usage));
+      if (slots.create !== 0) columns.push(granteeId, PRIVILEGE_ID.CREATE, object, 0, becauseOf(slots.create));
     }
   }
-  return { grants, grantees: [...granteesSeen.values()].map((e) => e.grantee), diagnostics };
+  let grants: DesiredGrant[] | undefined;
+  return {
+    columns,
+    registry,
+    get grants(): readonly DesiredGrant[] {
+      grants ??= Array.from({ length: columns.length }, (_, i) => columns.grantAt(i, registry));
+      return grants;
+    },
+    grantees: [...granteesSeen.values()].map((e) => e.grantee),
+    diagnostics,
+  };
 }
 
 interface SchemaSlots {

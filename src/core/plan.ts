@@ -10,9 +10,9 @@ import {
   type Privilege,
   type RecordedGrant,
   compareStrings,
-  SlotMap,
   granteeKey,
 } from "./grants.js";
+import { GrantColumns, GrantRegistry } from "./grant-columns.js";
 
 export type ChangeOp = "grant" | "revoke";
 
@@ -70,9 +70,12 @@ export interface Plan {
 }
 
 export interface PlanInput {
-  readonly desired: readonly DesiredGrant[];
-  readonly recorded: readonly RecordedGrant[];
+  /** Grant objects, or columns over `registry` (the mapper's output on large catalogs). */
+  readonly desired: readonly DesiredGrant[] | GrantColumns;
+  readonly recorded: readonly RecordedGrant[] | GrantColumns;
   readonly inventory: InventoryLike;
+  /** The registry any GrantColumns input uses; object inputs are interned into it (a new one when absent). */
+  readonly registry?: GrantRegistry;
   readonly dialect: Dialect;
   readonly policyCount: number;
   readonly safety: SafetyConfig;
@@ -84,7 +87,7 @@ export interface PlanInput {
 interface SlotSides {
   desired: DesiredGrant | undefined;
   /** Normally one grant; two when the state holds both a table-level and a column-level form. */
-  recorded: RecordedGrant[] | undefined;
+  recorded: (Grant & { readonly because: readonly string[] })[] | undefined;
   /** The target holds the privilege at table (or schema) level. */
   heldFull: boolean;
   /** Columns the target holds it on, column by column; null: none. */
@@ -106,47 +109,38 @@ const NO_COLUMNS: ReadonlySet<string> = new Set();
 export function planChanges(input: PlanInput): Plan {
   const { inventory } = input;
   const diagnostics: Diagnostic[] = [...input.diagnostics];
-  // One map for the three sides of every slot: one lookup per grant read, one pass to plan.
-  const bySlot = new SlotMap<SlotSides>();
-  const sides = (): SlotSides => ({ desired: undefined, recorded: undefined, heldFull: false, heldColumns: null });
-  for (const grant of input.desired) bySlot.upsert(grant, sides).desired = grant;
-  let recordedSlots = 0;
-  for (const grant of input.recorded) {
-    const entry = bySlot.upsert(grant, sides);
-    if (entry.recorded === undefined) {
-      entry.recorded = [grant];
-      recordedSlots++;
-    } else entry.recorded.push(grant);
-  }
-  for (const grant of inventory.held) {
-    const entry = bySlot.upsert(grant, sides);
-    const columns = grant.object.columns;
-    if (columns === null) entry.heldFull = true;
-    else entry.heldColumns = entry.heldColumns === null ? columns : [...new Set([...entry.heldColumns, ...columns])];
-  }
+  // All three sides as integer columns over one registry, each in plan order, then merged: the
+  // steady state and first grants are decided on integers; only other slots become objects.
+  const registry = input.registry ?? new GrantRegistry();
+  const columnsOf = (grants: readonly (Grant & { readonly because?: readonly string[] })[] | GrantColumns): GrantColumns =>
+    grants instanceof GrantColumns ? grants : GrantColumns.from(grants, registry);
+  const D = columnsOf(input.desired);
+  const R = columnsOf(input.recorded);
+  const H = columnsOf(inventory.held);
+  const objectRank = registry.objectRanks();
+  const granteeRank = registry.granteeRanks();
+  const dKeys = D.planKeys(objectRank, granteeRank);
+  const rKeys = R.planKeys(objectRank, granteeRank);
+  const hKeys = H.planKeys(objectRank, granteeRank);
+  const dOrder = D.planOrder(dKeys, objectRank);
+  const rOrder = R.planOrder(rKeys, objectRank);
+  const hOrder = H.planOrder(hKeys, objectRank);
 
   const steps: PlanStep[] = [];
   const exists = new ExistenceIndex(inventory);
+  const grantState = new Int8Array(registry.grantees.length); // 0 unknown, 1 exists, 2 missing
+  const objectState = new Int8Array(registry.objects.length);
+  const existsAt = (grantee: number, object: number): boolean => {
+    if (grantState[grantee] === 0) grantState[grantee] = exists.granteeExists(registry.grantees[grantee]!) ? 1 : 2;
+    if (objectState[object] === 0) objectState[object] = exists.objectState(registry.objects[object]!) === true ? 1 : 2;
+    return grantState[grantee] === 1 && objectState[object] === 1;
+  };
   const pending: PendingGrant[] = [];
   let unchanged = 0;
+  let recordedSlots = 0;
 
   const visit = (entry: SlotSides): void => {
     const { desired, recorded: recordedEntry } = entry;
-    const isHeld = entry.heldFull || entry.heldColumns !== null;
-    // Fast paths for the two cases that dominate large catalogs (the steady state, and a first
-    // grant); they decide exactly what the general logic below would, without its allocations.
-    if (desired !== undefined && recordedEntry?.length === 1 && isHeld) {
-      const recordedColumns = recordedEntry[0]!.object.columns;
-      if (sameColumns(desired.object.columns, recordedColumns) && heldExactly(entry, desired.object.columns)) {
-        unchanged++;
-        return;
-      }
-    }
-    if (desired !== undefined && desired.object.columns === null && recordedEntry === undefined && !isHeld && exists.of(desired) === true) {
-      const first: Change = { op: "grant", grantee: desired.grantee, privilege: desired.privilege, object: desired.object, because: desired.because, reason: "grantBecausePolicy" };
-      steps.push({ changes: [first], records: [{ op: "record", grant: desired, because: desired.because, fresh: true }] });
-      return;
-    }
     const recordedList = recordedEntry ?? [];
     const any = (desired ?? recordedList[0])!;
     const slot: Grant = { grantee: any.grantee, privilege: any.privilege, object: { schema: any.object.schema, table: any.object.table, columns: null } };
@@ -250,8 +244,62 @@ export function planChanges(input: PlanInput): Plan {
     }
     if (changes.length > 0 || records.length > 0) steps.push({ changes, records });
   };
-  // Slots only held (through grants made outside the service) are not the service's business.
-  for (const entry of bySlot.sortedValues()) if (entry.desired !== undefined || entry.recorded !== undefined) visit(entry);
+  let di = 0;
+  let ri = 0;
+  let hi = 0;
+  // Reused for every slot; only the first recordedCount / heldCount entries are this slot's.
+  const recordedRows: number[] = [];
+  const heldRows: number[] = [];
+  const dLength = D.length;
+  const rLength = R.length;
+  const hLength = H.length;
+  while (di < dLength || ri < rLength) {
+    // The next slot in plan order among desired and recorded; slots only held (through grants made
+    // outside the service) are not the service's business.
+    const dKey = di < dLength ? dKeys[dOrder[di]!]! : Infinity;
+    const rKey = ri < rLength ? rKeys[rOrder[ri]!]! : Infinity;
+    const key = dKey <= rKey ? dKey : rKey;
+    // Desired slots are distinct; if a caller passes one twice, the later one wins.
+    let desired = -1;
+    while (di < dLength && dKeys[dOrder[di]!] === key) desired = dOrder[di++]!;
+    let recordedCount = 0;
+    while (ri < rLength && rKeys[rOrder[ri]!] === key) recordedRows[recordedCount++] = rOrder[ri++]!;
+    while (hi < hLength && hKeys[hOrder[hi]!]! < key) hi++;
+    let heldCount = 0;
+    while (hi < hLength && hKeys[hOrder[hi]!] === key) heldRows[heldCount++] = hOrder[hi++]!;
+    if (recordedCount > 0) recordedSlots++;
+
+    // Fast paths for the two cases that dominate large catalogs (the steady state, and a first
+    // grant); they decide exactly what the general logic in visit() would, without objects.
+    if (desired >= 0 && recordedCount === 1 && heldCount > 0) {
+      const columns = D.columns[desired]!;
+      let same = R.columns[recordedRows[0]!] === columns && (columns === 0 || heldCount === 1);
+      for (let h = 0; same && h < heldCount; h++) same = H.columns[heldRows[h]!] === columns;
+      if (same) {
+        unchanged++;
+        continue;
+      }
+    }
+    if (desired >= 0 && D.columns[desired] === 0 && recordedCount === 0 && heldCount === 0 && existsAt(D.grantee[desired]!, D.object[desired]!)) {
+      const grant = D.grantAt(desired, registry);
+      const first: Change = { op: "grant", grantee: grant.grantee, privilege: grant.privilege, object: grant.object, because: grant.because, reason: "grantBecausePolicy" };
+      steps.push({ changes: [first], records: [{ op: "record", grant, because: grant.because, fresh: true }] });
+      continue;
+    }
+    let heldFull = false;
+    let heldColumns: string[] | null = null;
+    for (const h of heldRows.slice(0, heldCount)) {
+      const list = registry.columnLists[H.columns[h]!]!;
+      if (list === null) heldFull = true;
+      else heldColumns = heldColumns === null ? [...list] : [...new Set([...heldColumns, ...list])];
+    }
+    visit({
+      desired: desired >= 0 ? D.grantAt(desired, registry) : undefined,
+      recorded: recordedCount > 0 ? recordedRows.slice(0, recordedCount).map((i) => R.grantAt(i, registry)) : undefined,
+      heldFull,
+      heldColumns,
+    });
+  }
 
   // Steps are sorted by slot and each step holds one slot's changes: ordering them by op within the
   // step gives the (schema, table, grantee, privilege, op) order without a global sort.
@@ -309,12 +357,19 @@ class ExistenceIndex {
 
   /** true, or what is missing in the target for this grant. */
   of(grant: Grant): true | Exclude<PendingReason, "columns"> {
-    const names = this.#grantees[grant.grantee.kind];
-    let grantee = names.get(grant.grantee.name);
-    if (grantee === undefined) names.set(grant.grantee.name, (grantee = this.#inventory.grantees.has(granteeKey(grant.grantee))));
-    if (!grantee) return "grantee";
-    if (!this.#inventory.schemas.has(grant.object.schema)) return "schema";
-    if (grant.object.table !== null && this.columns(grant.object.schema, grant.object.table) === undefined) return "table";
+    return this.granteeExists(grant.grantee) ? this.objectState(grant.object) : "grantee";
+  }
+
+  granteeExists(grantee: Grantee): boolean {
+    const names = this.#grantees[grantee.kind];
+    let found = names.get(grantee.name);
+    if (found === undefined) names.set(grantee.name, (found = this.#inventory.grantees.has(granteeKey(grantee))));
+    return found;
+  }
+
+  objectState(object: ObjectRef): true | "schema" | "table" {
+    if (!this.#inventory.schemas.has(object.schema)) return "schema";
+    if (object.table !== null && this.columns(object.schema, object.table) === undefined) return "table";
     return true;
   }
 
@@ -337,18 +392,5 @@ function describeSlot(grant: Grant): string {
 }
 
 
-function sameColumns(a: readonly string[] | null, b: readonly string[] | null): boolean {
-  if (a === null || b === null) return a === b;
-  return a.length === b.length && a.every((c, i) => c === b[i]);
-}
-
-/** The target holds exactly this form: table level alone, or exactly these (sorted) columns. */
-function heldExactly(entry: SlotSides, columns: readonly string[] | null): boolean {
-  const held = entry.heldColumns;
-  if (columns === null) return entry.heldFull && held === null;
-  if (entry.heldFull || held === null || held.length !== columns.length) return false;
-  // The inventory lists a slot's columns sorted; merged lists (rare) are compared as sets.
-  return columns.every((c, i) => held[i] === c) || columns.every((c) => held.includes(c));
-}
 
 export type { Grantee, Privilege };

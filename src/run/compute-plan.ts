@@ -61,7 +61,8 @@ export async function computePlan(options: {
   progress("planning");
   const plan = await timed("plan", () =>
     planChanges({
-      desired: desired.grants,
+      desired: desired.columns,
+      registry: desired.registry,
       recorded,
       inventory,
       dialect: executor.dialect,

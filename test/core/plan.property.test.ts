@@ -44,7 +44,7 @@ function toGrant(slot: Slot, form: "full" | readonly string[]): Grant {
 }
 
 interface World {
-  readonly inventory: InventoryLike;
+  readonly inventory: InventoryLike & { readonly held: readonly Grant[] };
   readonly desired: DesiredGrant[];
   readonly recorded: RecordedGrant[];
 }

@@ -86,7 +86,7 @@ export function inventory(parts: {
   grantees: readonly (Grantee | string)[];
   held?: readonly Grant[];
   schemas?: readonly string[];
-}): InventoryLike {
+}): InventoryLike & { readonly held: readonly Grant[] } {
   const tables = new Map<string, ReadonlySet<string>>();
   const schemas = new Set(parts.schemas ?? []);
   for (const [path, columns] of Object.entries(parts.tables)) {

@@ -1,0 +1,220 @@
+import { compareStrings, type Grant, type Grantee, type ObjectRef, type Privilege, PRIVILEGES } from "./grants.js";
+
+/**
+ * Grants as columns of small integers (DESIGN §6): at 100k tables a run handles millions of
+ * grants, and one JS object per grant at every stage is what made it slow and large. Names,
+ * objects, column lists and explanations are interned once in a GrantRegistry; a GrantColumns
+ * holds one row of integers per grant. Objects are made only for what a plan reports.
+ */
+export class GrantRegistry {
+  readonly grantees: Grantee[] = [];
+  /** Schema (table = null) or whole table; columns always null here. */
+  readonly objects: ObjectRef[] = [];
+  /** Column lists, sorted; id 0 is "no list": the whole table (or schema). */
+  readonly columnLists: (readonly string[] | null)[] = [null];
+  readonly becauseLists: (readonly string[])[] = [];
+  readonly #granteeIds = { group: new Map<string, number>(), role: new Map<string, number>() };
+  readonly #objectIds = new Map<string, Map<string | null, number>>();
+  readonly #columnIds = new Map<string, number>();
+  readonly #columnListIds = new Map<readonly string[], number>();
+  readonly #becauseIds = new Map<readonly string[], number>();
+  readonly #becauseTextIds = new Map<string, number>();
+
+  granteeId(grantee: Grantee): number {
+    const names = this.#granteeIds[grantee.kind];
+    let id = names.get(grantee.name);
+    if (id === undefined) {
+      id = this.grantees.length;
+      this.grantees.push({ kind: grantee.kind, name: grantee.name });
+      names.set(grantee.name, id);
+    }
+    return id;
+  }
+
+  objectId(schema: string, table: string | null): number {
+    let tables = this.#objectIds.get(schema);
+    if (tables === undefined) this.#objectIds.set(schema, (tables = new Map()));
+    let id = tables.get(table);
+    if (id === undefined) {
+      id = this.objects.length;
+      this.objects.push({ schema, table, columns: null });
+      tables.set(table, id);
+    }
+    return id;
+  }
+
+  /** Id of a sorted, distinct column list (0 for null). The same array object is looked up without a key. */
+  columnsId(columns: readonly string[] | null): number {
+    if (columns === null) return 0;
+    let id = this.#columnListIds.get(columns);
+    if (id !== undefined) return id;
+    // NUL joins: no column name contains it.
+    const key = columns.join("\u0000");
+    id = this.#columnIds.get(key);
+    if (id === undefined) {
+      id = this.columnLists.length;
+      this.columnLists.push(columns);
+      this.#columnIds.set(key, id);
+    }
+    this.#columnListIds.set(columns, id);
+    return id;
+  }
+
+  becauseId(because: readonly string[]): number {
+    let id = this.#becauseIds.get(because);
+    if (id !== undefined) return id;
+    const key = because.join("\u0000");
+    id = this.#becauseTextIds.get(key);
+    if (id === undefined) {
+      id = this.becauseLists.length;
+      this.becauseLists.push(because);
+      this.#becauseTextIds.set(key, id);
+    }
+    this.#becauseIds.set(because, id);
+    return id;
+  }
+
+  /** The ObjectRef of an object with a column list. */
+  objectWithColumns(objectId: number, columnsId: number): ObjectRef {
+    const object = this.objects[objectId]!;
+    return columnsId === 0 ? object : { schema: object.schema, table: object.table, columns: this.columnLists[columnsId]! };
+  }
+
+  /** Rank of every object in plan order: schema, the schema itself before its tables, table. */
+  objectRanks(): Int32Array {
+    const order = this.objects.map((_, id) => id);
+    const objects = this.objects;
+    order.sort((x, y) => {
+      const a = objects[x]!;
+      const b = objects[y]!;
+      return compareStrings(a.schema, b.schema) || (a.table === null ? (b.table === null ? 0 : -1) : b.table === null ? 1 : compareStrings(a.table, b.table));
+    });
+    const ranks = new Int32Array(order.length);
+    order.forEach((id, rank) => (ranks[id] = rank));
+    return ranks;
+  }
+
+  /** Rank of every grantee: kind, then name. */
+  granteeRanks(): Int32Array {
+    const order = this.grantees.map((_, id) => id);
+    order.sort((x, y) => compareStrings(this.grantees[x]!.kind, this.grantees[y]!.kind) || compareStrings(this.grantees[x]!.name, this.grantees[y]!.name));
+    const ranks = new Int32Array(order.length);
+    order.forEach((id, rank) => (ranks[id] = rank));
+    return ranks;
+  }
+}
+
+/** Index of each privilege in PRIVILEGES, as stored in GrantColumns.privilege. */
+export const PRIVILEGE_ID: Readonly<Record<Privilege, number>> = Object.fromEntries(PRIVILEGES.map((p, i) => [p, i])) as Record<Privilege, number>;
+
+/** Rank of each privilege id in the alphabetical order of the names (plan order). */
+export const PRIVILEGE_RANK: readonly number[] = (() => {
+  const alphabetical = [...PRIVILEGES].sort(compareStrings);
+  return PRIVILEGES.map((p) => alphabetical.indexOf(p));
+})();
+
+/** One row per grant: grantee, privilege, object, column list and explanation ids of a GrantRegistry. */
+export class GrantColumns {
+  grantee = new Int32Array(1024);
+  privilege = new Uint8Array(1024);
+  object = new Int32Array(1024);
+  columns = new Int32Array(1024);
+  /** -1: no explanation recorded (held grants). */
+  because = new Int32Array(1024);
+  length = 0;
+
+  push(grantee: number, privilege: number, object: number, columns: number, because: number): void {
+    if (this.length === this.grantee.length) this.#grow();
+    const i = this.length++;
+    this.grantee[i] = grantee;
+    this.privilege[i] = privilege;
+    this.object[i] = object;
+    this.columns[i] = columns;
+    this.because[i] = because;
+  }
+
+  #grow(): void {
+    const size = this.grantee.length * 2;
+    const grow = <T extends Int32Array | Uint8Array>(a: T, make: (n: number) => T): T => {
+      const b = make(size);
+      b.set(a);
+      return b;
+    };
+    this.grantee = grow(this.grantee, (n) => new Int32Array(n));
+    this.privilege = grow(this.privilege, (n) => new Uint8Array(n));
+    this.object = grow(this.object, (n) => new Int32Array(n));
+    this.columns = grow(this.columns, (n) => new Int32Array(n));
+    this.because = grow(this.because, (n) => new Int32Array(n));
+  }
+
+  /** Grant objects into columns, interning their parts. */
+  static from(grants: readonly (Grant & { readonly because?: readonly string[] })[], registry: GrantRegistry): GrantColumns {
+    const columns = new GrantColumns();
+    for (const g of grants) {
+      columns.push(
+        registry.granteeId(g.grantee),
+        PRIVILEGE_ID[g.privilege],
+        registry.objectId(g.object.schema, g.object.table),
+        registry.columnsId(g.object.columns),
+        g.because === undefined ? -1 : registry.becauseId(g.because),
+      );
+    }
+    return columns;
+  }
+
+  /** Row i as an object. */
+  grantAt(i: number, registry: GrantRegistry): Grant & { readonly because: readonly string[] } {
+    const because = this.because[i]!;
+    return {
+      grantee: registry.grantees[this.grantee[i]!]!,
+      privilege: PRIVILEGES[this.privilege[i]!]!,
+      object: registry.objectWithColumns(this.object[i]!, this.columns[i]!),
+      because: because < 0 ? [] : registry.becauseLists[because]!,
+    };
+  }
+
+  /**
+   * Each row's position in plan order as one number: object rank, then grantee rank, then
+   * privilege name (exact below 2^31 objects and 2^17 grantees).
+   */
+  planKeys(objectRank: Int32Array, granteeRank: Int32Array): Float64Array {
+    const keys = new Float64Array(this.length);
+    for (let i = 0; i < this.length; i++) {
+      keys[i] = objectRank[this.object[i]!]! * 2_097_152 + granteeRank[this.grantee[i]!]! * 16 + PRIVILEGE_RANK[this.privilege[i]!]!;
+    }
+    return keys;
+  }
+
+  /**
+   * Row indexes ordered by `keys` (from planKeys): a counting sort by object, then a sort of each
+   * object's few rows. Linear in practice.
+   */
+  planOrder(keys: Float64Array, objectRank: Int32Array): Int32Array {
+    const n = this.length;
+    const starts = new Int32Array(objectRank.length + 1);
+    for (let i = 0; i < n; i++) starts[objectRank[this.object[i]!]! + 1]!++;
+    for (let r = 1; r < starts.length; r++) starts[r]! += starts[r - 1]!;
+    const next = starts.slice();
+    const order = new Int32Array(n);
+    for (let i = 0; i < n; i++) order[next[objectRank[this.object[i]!]!]!++] = i;
+    for (let r = 0; r < objectRank.length; r++) {
+      const start = starts[r]!;
+      const end = starts[r + 1]!;
+      if (end - start > 32) {
+        order.set(Array.from(order.subarray(start, end)).sort((x, y) => keys[x]! - keys[y]!), start);
+        continue;
+      }
+      for (let a = start + 1; a < end; a++) {
+        const row = order[a]!;
+        const key = keys[row]!;
+        let b = a - 1;
+        while (b >= start && keys[order[b]!]! > key) {
+          order[b + 1] = order[b]!;
+          b--;
+        }
+        order[b + 1] = row;
+      }
+    }
+    return order;
+  }
+}
