@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Grant, tableKey } from "../../src/core/grants.js";
+import { compareStrings, type Grant, tableKey } from "../../src/core/grants.js";
 import { quoteIdent } from "../../src/core/sql.js";
 import type { SqlExecutor } from "../../src/target/executor.js";
 import { readPostgresInventory } from "../../src/target/inventory-postgres.js";
@@ -118,6 +118,74 @@ describe.each(executorBackends())("PostgreSQL inventory on $name", (backend) => 
     const inventory = await readPostgresInventory(executor, { grantees: [], excludeSchemas: [] });
     expect(inventory.held).toEqual([]);
     expect(inventory.schemas).toContain("lfsync");
+  });
+
+  it("reads any name exactly and sorts in JavaScript string order, not the server's", async () => {
+    // U+1F600 is a surrogate pair in UTF-16 (0xD83D...), so it sorts before U+FF5E in JavaScript
+    // but after it in the server's byte order.
+    const schema = 'odd, "schema"\n\\ [x] {y}';
+    const [smiley, tilde] = ["t\u{1F600}", "t\uff5e"];
+    const role = 'inv_odd, "role"\n\\ [x]';
+    const columns = ["c,1", 'c"2', "c\\3", "c\n4", "c\u{1F600}", "c\uff5e", "{c}", "[c]", "c'5"];
+    const granted = columns.filter((column) => column !== "{c}");
+    await executor.execScript(`
+      CREATE SCHEMA ${quoteIdent(schema)};
+      CREATE TABLE ${quoteIdent(schema)}.${quoteIdent(tilde)} (${columns.map((c) => `${quoteIdent(c)} INT`).join(", ")});
+      CREATE TABLE ${quoteIdent(schema)}.${quoteIdent(smiley)} (x INT);
+      CREATE ROLE ${quoteIdent(role)};
+      GRANT USAGE ON SCHEMA ${quoteIdent(schema)} TO ${quoteIdent(role)};
+      GRANT SELECT ON ${quoteIdent(schema)}.${quoteIdent(tilde)}, ${quoteIdent(schema)}.${quoteIdent(smiley)} TO ${quoteIdent(role)};
+      GRANT SELECT (${granted.map(quoteIdent).join(", ")}) ON ${quoteIdent(schema)}.${quoteIdent(tilde)} TO ${quoteIdent(role)};
+      GRANT UPDATE (${quoteIdent("c\n4")}) ON ${quoteIdent(schema)}.${quoteIdent(tilde)} TO ${quoteIdent(role)};`);
+    const inventory = await readPostgresInventory(executor, { grantees: [{ kind: "role", name: role }], excludeSchemas: [] });
+    expect(inventory.schemas).toContain(schema);
+    expect([...inventory.tables.get(tableKey(schema, tilde))!]).toEqual(columns);
+    expect([...inventory.tables.get(tableKey(schema, smiley))!]).toEqual(["x"]);
+    expect(inventory.grantees).toContain(`role:${role}`);
+    const sortedGranted = ["[c]", "c\n4", 'c"2', "c'5", "c,1", "c\\3", "c\u{1F600}", "c\uff5e"];
+    expect([...granted].sort(compareStrings)).toEqual(sortedGranted);
+    expect(inventory.held).toEqual([
+      grant("role", role, "USAGE", schema, null, null),
+      grant("role", role, "SELECT", schema, smiley, null),
+      grant("role", role, "SELECT", schema, tilde, null),
+      grant("role", role, "SELECT", schema, tilde, sortedGranted),
+      grant("role", role, "UPDATE", schema, tilde, ["c\n4"]),
+    ]);
+  });
+
+  it("reports a privilege once, whoever granted it, and a table-level grant before a column-level one", async () => {
+    // An ACL lists a privilege once per grantor: inv_twice holds SELECT from the owner and from inv_grantor.
+    await executor.execScript(`
+      CREATE SCHEMA twice;
+      CREATE TABLE twice.t (a INT, b INT);
+      CREATE TABLE twice.c (a INT, b INT);
+      CREATE ROLE inv_grantor;
+      CREATE ROLE inv_twice;
+      GRANT USAGE ON SCHEMA twice TO inv_grantor, inv_twice;
+      GRANT SELECT ON twice.t TO inv_grantor WITH GRANT OPTION;
+      GRANT SELECT (a) ON twice.c TO inv_grantor WITH GRANT OPTION;
+      SET ROLE inv_grantor;
+      GRANT SELECT ON twice.t TO inv_twice;
+      GRANT SELECT (a) ON twice.c TO inv_twice;
+      RESET ROLE;
+      GRANT SELECT ON twice.t TO inv_twice;
+      GRANT SELECT (b) ON twice.t TO inv_twice;
+      GRANT SELECT (a, b) ON twice.c TO inv_twice;`);
+    const twice = [
+      { kind: "role", name: "inv_twice" },
+      { kind: "group", name: "inv_twice" },
+    ] as const;
+    const inventory = await readPostgresInventory(executor, { grantees: twice, excludeSchemas: [] });
+    expect(inventory.held.filter((held) => held.object.schema === "twice")).toEqual([
+      grant("group", "inv_twice", "USAGE", "twice", null, null),
+      grant("role", "inv_twice", "USAGE", "twice", null, null),
+      grant("group", "inv_twice", "SELECT", "twice", "c", ["a", "b"]),
+      grant("role", "inv_twice", "SELECT", "twice", "c", ["a", "b"]),
+      grant("group", "inv_twice", "SELECT", "twice", "t", null),
+      grant("group", "inv_twice", "SELECT", "twice", "t", ["b"]),
+      grant("role", "inv_twice", "SELECT", "twice", "t", null),
+      grant("role", "inv_twice", "SELECT", "twice", "t", ["b"]),
+    ]);
   });
 
   it("uses the same few queries whatever the number of tables (DESIGN §6)", async () => {
