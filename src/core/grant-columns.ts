@@ -17,6 +17,7 @@ export class GrantRegistry {
   readonly #objectIds = new Map<string, Map<string | null, number>>();
   readonly #columnIds = new Map<string, number>();
   readonly #columnListIds = new Map<readonly string[], number>();
+  #indexedColumnLists = 1;
   readonly #becauseIds = new Map<readonly string[], number>();
   readonly #becauseTextIds = new Map<string, number>();
 
@@ -43,11 +44,16 @@ export class GrantRegistry {
     return id;
   }
 
-  /** Id of a sorted, distinct column list (0 for null). The same array object is looked up without a key. */
+  /** Id of a sorted, distinct column list (0 for null), found by content. */
   columnsId(columns: readonly string[] | null): number {
     if (columns === null) return 0;
     let id = this.#columnListIds.get(columns);
     if (id !== undefined) return id;
+    // Lists added by addColumns join the content index only now that a lookup by content happens.
+    for (; this.#indexedColumnLists < this.columnLists.length; this.#indexedColumnLists++) {
+      const key = this.columnLists[this.#indexedColumnLists]!.join("\u0000");
+      if (!this.#columnIds.has(key)) this.#columnIds.set(key, this.#indexedColumnLists);
+    }
     // NUL joins: no column name contains it.
     const key = columns.join("\u0000");
     id = this.#columnIds.get(key);
@@ -55,9 +61,20 @@ export class GrantRegistry {
       id = this.columnLists.length;
       this.columnLists.push(columns);
       this.#columnIds.set(key, id);
+      this.#indexedColumnLists = this.columnLists.length;
     }
     this.#columnListIds.set(columns, id);
     return id;
+  }
+
+  /**
+   * A new id for a column list the caller knows to be new (the mapper's subsets are distinct per
+   * table): no content key is built unless columnsId is asked later. Two ids for one content only
+   * make the planner compare the lists by content.
+   */
+  addColumns(columns: readonly string[]): number {
+    this.columnLists.push(columns);
+    return this.columnLists.length - 1;
   }
 
   becauseId(because: readonly string[]): number {

@@ -1,7 +1,7 @@
 import type { MappingConfig } from "../config/schema.js";
 import { type Diagnostic, error, warning } from "./diagnostics.js";
 import { GrantColumns, GrantRegistry, PRIVILEGE_ID } from "./grant-columns.js";
-import { type DesiredGrant, type Dialect, type Grantee, type TablePrivilege, compareStrings } from "./grants.js";
+import { type DesiredGrant, type Dialect, type Grantee, PRIVILEGES, type TablePrivilege, compareStrings } from "./grants.js";
 import { columnsInSets, type Entitlements, LF_TABLE_PERMISSIONS, type LfTablePermission, type PrincipalTableAccess } from "./resolve.js";
 
 /** Identifier limits in bytes (DESIGN §3): longer names are errors, never truncated. */
@@ -63,6 +63,39 @@ export function mapEntitlements(entitlements: Entitlements, mapping: MappingConf
     }
     return object;
   };
+  // Per table id: its columns in the order of their Redshift names (null: not a valid name), built
+  // once per table, so that each subset is a filter of it and needs no sort of its own.
+  type SortedColumns = { readonly names: readonly (string | null)[]; readonly glue: readonly string[]; readonly setIds: Int32Array };
+  const sortedColumns = new Array<SortedColumns | undefined>(tables.length).fill(undefined);
+  const folds = new Map<string, string | null>();
+  const fold = (name: string): string | null => {
+    let folded = folds.get(name);
+    if (folded === undefined && !folds.has(name)) folds.set(name, (folded = foldIdentifier(name, dialect)));
+    return folded ?? null;
+  };
+  const sortedColumnsOf = (tableId: number): SortedColumns => {
+    let sorted = sortedColumns[tableId];
+    if (sorted === undefined) {
+      const info = tables[tableId]!;
+      const folded = info.columnNames.map(fold);
+      const order = info.columnNames.map((_, c) => c).sort((a, b) => compareNullable(folded[a]!, folded[b]!));
+      sorted = { names: order.map((c) => folded[c]!), glue: order.map((c) => info.columnNames[c]!), setIds: Int32Array.from(order, (c) => info.columnSetIds[c]!) };
+      sortedColumns[tableId] = sorted;
+    }
+    return sorted;
+  };
+  // Per column set: a lookup table of its tag-set ids.
+  const tagSetCount = tables.reduce((max, t) => t.columnSetIds.reduce((m, id) => Math.max(m, id + 1), max), 0);
+  const memberships = new Map<number, Uint8Array>();
+  const membership = (columnSet: number): Uint8Array => {
+    let inSet = memberships.get(columnSet);
+    if (inSet === undefined) {
+      inSet = new Uint8Array(tagSetCount);
+      for (const id of entitlements.columnSets.members(columnSet)) inSet[id] = 1;
+      memberships.set(columnSet, inSet);
+    }
+    return inSet;
+  };
   // Per (table, column set): the registry id of that column list, mapped, distinct and sorted (0: none valid).
   const subsetLists = new Map<number, number>();
   const subsetList = (tableId: number, columnSet: number): number => {
@@ -70,12 +103,18 @@ export function mapEntitlements(entitlements: Entitlements, mapping: MappingConf
     let id = subsetLists.get(key);
     if (id === undefined) {
       const info = tables[tableId]!;
+      const sorted = sortedColumnsOf(tableId);
+      const inSet = membership(columnSet);
       const valid: string[] = [];
-      for (const c of columnsInSets(info, entitlements.columnSets.members(columnSet))) {
-        const name = nameOf(c, () => `column ${info.database}.${info.table}.${c}`);
-        if (name !== null) valid.push(name);
+      for (let c = 0; c < sorted.names.length; c++) {
+        if (inSet[sorted.setIds[c]!] !== 1) continue;
+        const name = sorted.names[c]!;
+        const glue = sorted.glue[c]!;
+        // nameOf reports the invalid name; folded names can collide (Redshift lower-cases).
+        if (name === null) nameOf(glue, () => `column ${info.database}.${info.table}.${glue}`);
+        else if (valid.length === 0 || valid[valid.length - 1] !== name) valid.push(name);
       }
-      id = valid.length === 0 ? 0 : registry.columnsId([...new Set(valid)].sort(compareStrings));
+      id = valid.length === 0 ? 0 : registry.addColumns(valid);
       subsetLists.set(key, id);
     }
     return id;
@@ -113,39 +152,64 @@ export function mapEntitlements(entitlements: Entitlements, mapping: MappingConf
   }
   for (const access of entitlements.principals) granteeEntry(access.principal)?.accesses.push(access);
 
-  const privilegeBecause = new Map<TablePrivilege, number>();
+  // Per LF table permission, the privilege ids it maps to; per privilege id, its policy set so far.
+  const permissionPrivileges = LF_TABLE_PERMISSIONS.map((permission) => [...new Set(privilegeMap[permission].map((p) => PRIVILEGE_ID[p]))]);
+  const privilegeBecause = new Int32Array(PRIVILEGES.length);
+  const privilegesTouched = new Int32Array(PRIVILEGES.length);
+  const groupPrivileges = new Int32Array(PRIVILEGES.length);
+  const groupBecause = new Int32Array(PRIVILEGES.length);
   const SELECT = PRIVILEGE_ID.SELECT;
   for (const { grantee, accesses, schemas } of granteesSeen.values()) {
     const granteeId = registry.granteeId(grantee);
     const access = accesses.length <= 1 ? accesses[0] : mergeAccesses(accesses, entitlements);
-    for (let i = 0; access !== undefined && i < access.tables.length; i++) {
-      const tableId = access.tables[i]!;
-      const object = tableObject(tableId);
-      if (object < 0) continue;
-      privilegeBecause.clear();
-      let usage = 0;
-      LF_TABLE_PERMISSIONS.forEach((permission, k) => {
+    for (let i = 0; access !== undefined && i < access.groups.length; i++) {
+      // Every table of a signature group gets the same grants: work out the privileges, their
+      // explanations and the schema USAGE once per group, then write one row per table.
+      let fullUsage = 0;
+      let touched = 0;
+      for (let k = 0; k < permissionPrivileges.length; k++) {
         const set = access.full[k]![i]!;
-        if (set === 0) return;
-        for (const privilege of privilegeMap[permission]) {
-          privilegeBecause.set(privilege, policySets.union(privilegeBecause.get(privilege) ?? 0, set));
-          usage = policySets.union(usage, set);
-        }
-      });
-      for (const [privilege, set] of privilegeBecause) columns.push(granteeId, PRIVILEGE_ID[privilege], object, 0, becauseOf(set));
-      const columnSet = access.columnSets[i]!;
-      if (columnSet !== 0 && access.full[SELECT_INDEX]![i] === 0) {
-        const list = subsetList(tableId, columnSet);
-        if (list !== 0) {
-          const set = access.columnBecause[i]!;
-          columns.push(granteeId, SELECT, object, list, becauseOf(set));
-          usage = policySets.union(usage, set);
+        if (set === 0) continue;
+        for (const privilege of permissionPrivileges[k]!) {
+          const before = privilegeBecause[privilege]!;
+          if (before === 0) privilegesTouched[touched++] = privilege;
+          privilegeBecause[privilege] = policySets.union(before, set);
+          fullUsage = policySets.union(fullUsage, set);
         }
       }
-      // Any table or column privilege implies USAGE on its schema, managed like any other grant.
-      if (usage !== 0) {
-        const slots = schemaSlots(schemas, registry.objects[object]!.schema);
-        slots.usage = policySets.union(slots.usage, usage);
+      for (let p = 0; p < touched; p++) {
+        const privilege = privilegesTouched[p]!;
+        groupPrivileges[p] = privilege;
+        groupBecause[p] = becauseOf(privilegeBecause[privilege]!);
+        privilegeBecause[privilege] = 0;
+      }
+      const columnSet = access.full[SELECT_INDEX]![i] === 0 ? access.columnSets[i]! : 0;
+      const subsetSet = access.columnBecause[i]!;
+      const subsetBecause = columnSet === 0 ? -1 : becauseOf(subsetSet);
+      const subsetUsage = columnSet === 0 ? fullUsage : policySets.union(fullUsage, subsetSet);
+      let lastSchema = "";
+      let lastSlots: SchemaSlots | undefined;
+      for (const tableId of entitlements.groups[access.groups[i]!]!.tableIds) {
+        const object = tableObject(tableId);
+        if (object < 0) continue;
+        for (let p = 0; p < touched; p++) columns.push(granteeId, groupPrivileges[p]!, object, 0, groupBecause[p]!);
+        let usage = fullUsage;
+        if (columnSet !== 0) {
+          const list = subsetList(tableId, columnSet);
+          if (list !== 0) {
+            columns.push(granteeId, SELECT, object, list, subsetBecause);
+            usage = subsetUsage;
+          }
+        }
+        // Any table or column privilege implies USAGE on its schema, managed like any other grant.
+        if (usage !== 0) {
+          const schema = registry.objects[object]!.schema;
+          if (lastSlots === undefined || schema !== lastSchema) {
+            lastSchema = schema;
+            lastSlots = schemaSlots(schemas, schema);
+          }
+          lastSlots.usage = policySets.union(lastSlots.usage, usage);
+        }
       }
     }
     for (const [schema, slots] of schemas) {
@@ -167,6 +231,11 @@ export function mapEntitlements(entitlements: Entitlements, mapping: MappingConf
   };
 }
 
+/** compareStrings with null (invalid names, dropped later) last. */
+function compareNullable(a: string | null, b: string | null): number {
+  return a === null ? (b === null ? 0 : 1) : b === null ? -1 : compareStrings(a, b);
+}
+
 interface SchemaSlots {
   usage: number;
   create: number;
@@ -174,24 +243,24 @@ interface SchemaSlots {
 
 const SELECT_INDEX = LF_TABLE_PERMISSIONS.indexOf("SELECT");
 
-/** The union of several principals' access (they map to one grantee), ascending by table id. */
+/** The union of several principals' access (they map to one grantee), ascending by group id. */
 function mergeAccesses(accesses: readonly PrincipalTableAccess[], entitlements: Entitlements): PrincipalTableAccess {
   const { policySets, columnSets } = entitlements;
-  const byTable = new Map<number, { full: number[]; columnSet: number; columnBecause: number }>();
+  const byGroup = new Map<number, { full: number[]; columnSet: number; columnBecause: number }>();
   for (const access of accesses) {
-    access.tables.forEach((tableId, i) => {
-      let entry = byTable.get(tableId);
-      if (entry === undefined) byTable.set(tableId, (entry = { full: LF_TABLE_PERMISSIONS.map(() => 0), columnSet: 0, columnBecause: 0 }));
+    access.groups.forEach((group, i) => {
+      let entry = byGroup.get(group);
+      if (entry === undefined) byGroup.set(group, (entry = { full: LF_TABLE_PERMISSIONS.map(() => 0), columnSet: 0, columnBecause: 0 }));
       entry.full.forEach((set, k) => (entry!.full[k] = policySets.union(set, access.full[k]![i]!)));
       entry.columnSet = columnSets.union(entry.columnSet, access.columnSets[i]!);
       entry.columnBecause = policySets.union(entry.columnBecause, access.columnBecause[i]!);
     });
   }
-  const ids = Int32Array.from(byTable.keys()).sort();
-  const entries = [...ids].map((id) => byTable.get(id)!);
+  const ids = Int32Array.from(byGroup.keys()).sort();
+  const entries = [...ids].map((id) => byGroup.get(id)!);
   return {
     principal: accesses[0]!.principal,
-    tables: ids,
+    groups: ids,
     full: LF_TABLE_PERMISSIONS.map((_, k) => Int32Array.from(entries, (e) => e.full[k]!)),
     // SELECT at table level for one principal makes the others' column-level SELECT moot.
     columnSets: Int32Array.from(entries, (e) => (e.full[SELECT_INDEX] === 0 ? e.columnSet : 0)),
@@ -260,6 +329,12 @@ export function globMatcher(patterns: readonly string[]): (name: string) => bool
  * Redshift folds quoted ASCII letters to lower case (aws-facts §6.5, trap 9), so names are compared
  * and rendered lower-cased there; PostgreSQL keeps quoted names as they are.
  */
+/** A Glue name as the dialect stores it, or null when it cannot be a name there (never truncated). */
+function foldIdentifier(name: string, dialect: Dialect): string | null {
+  const folded = dialect === "redshift" ? name.replace(/[A-Z]+/g, (s) => s.toLowerCase()) : name;
+  return Buffer.byteLength(folded, "utf8") > MAX_IDENTIFIER_BYTES[dialect] || folded.length === 0 || folded.includes("\u0000") ? null : folded;
+}
+
 function identifierMapper(dialect: Dialect, diagnostics: Diagnostic[]): (name: string, what: () => string) => string | null {
   const max = MAX_IDENTIFIER_BYTES[dialect];
   const reported = new Set<string>();
@@ -268,8 +343,7 @@ function identifierMapper(dialect: Dialect, diagnostics: Diagnostic[]): (name: s
   return (name, what) => {
     let mapped = cache.get(name);
     if (mapped === undefined) {
-      const folded = dialect === "redshift" ? name.replace(/[A-Z]+/g, (s) => s.toLowerCase()) : name;
-      mapped = Buffer.byteLength(folded, "utf8") > max || folded.length === 0 || folded.includes("\u0000") ? null : folded;
+      mapped = foldIdentifier(name, dialect);
       cache.set(name, mapped);
     }
     if (mapped === null) {

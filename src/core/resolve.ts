@@ -1,6 +1,6 @@
 import type { CatalogSnapshot, Expression, PolicyEntry } from "../catalog/model.js";
 import { type Diagnostic, warning } from "./diagnostics.js";
-import { describeExpression, effectiveTags, matchesExpression, TagSetInterner } from "./tags.js";
+import { describeExpression, matchesExpression, TagSetInterner } from "./tags.js";
 
 /** Lake Formation permissions a TABLE tag policy can carry (aws-facts §1.4). */
 export const LF_TABLE_PERMISSIONS = ["SELECT", "INSERT", "DELETE", "DESCRIBE", "ALTER", "DROP"] as const;
@@ -20,8 +20,14 @@ const DESCRIBE = LF_TABLE_PERMISSIONS.indexOf("DESCRIBE");
 export class IntSets {
   readonly #lists: (readonly number[])[] = [[]];
   readonly #ids = new Map<string, number>([["", 0]]);
-  readonly #extended = new Map<number, number>();
-  readonly #joined = new Map<number, number>();
+  /** Per set id: member -> set ∪ {member}. Small-integer keys only: no heap numbers on the hot path. */
+  readonly #extended: (Map<number, number> | undefined)[] = [];
+  #recentMember = -1;
+  #recentStamp = 0;
+  #recentStampOf = new Int32Array(0);
+  #recentResultOf = new Int32Array(0);
+  /** Per smaller set id: larger set id -> union. */
+  readonly #joined: (Map<number, number> | undefined)[] = [];
 
   get size(): number {
     return this.#lists.length;
@@ -44,14 +50,38 @@ export class IntSets {
     return id;
   }
 
-  /** set ∪ {member}; member < 2^21. */
+  /** set ∪ {member}. Callers add one member to many sets in a row: the last member's results are kept in arrays. */
   with(id: number, member: number): number {
-    const key = id * 2_097_152 + member;
-    let result = this.#extended.get(key);
+    if (member !== this.#recentMember) {
+      this.#recentMember = member;
+      this.#recentStamp++;
+    }
+    if (id < this.#recentStampOf.length && this.#recentStampOf[id] === this.#recentStamp) return this.#recentResultOf[id]!;
+    const result = this.#withMember(id, member);
+    if (id >= this.#recentStampOf.length) this.#growRecent(id);
+    this.#recentStampOf[id] = this.#recentStamp;
+    this.#recentResultOf[id] = result;
+    return result;
+  }
+
+  #growRecent(id: number): void {
+    const size = Math.max(id + 1, this.#recentStampOf.length * 2, 64);
+    const stamps = new Int32Array(size);
+    stamps.set(this.#recentStampOf);
+    const results = new Int32Array(size);
+    results.set(this.#recentResultOf);
+    this.#recentStampOf = stamps;
+    this.#recentResultOf = results;
+  }
+
+  #withMember(id: number, member: number): number {
+    let byMember = this.#extended[id];
+    if (byMember === undefined) this.#extended[id] = byMember = new Map();
+    let result = byMember.get(member);
     if (result === undefined) {
       const list = this.#lists[id]!;
       result = list.includes(member) ? id : this.intern([...list, member].sort((a, b) => a - b));
-      this.#extended.set(key, result);
+      byMember.set(member, result);
     }
     return result;
   }
@@ -60,11 +90,14 @@ export class IntSets {
   union(a: number, b: number): number {
     if (a === b || b === 0) return a;
     if (a === 0) return b;
-    const key = a < b ? a * 67_108_864 + b : b * 67_108_864 + a;
-    let result = this.#joined.get(key);
+    const low = a < b ? a : b;
+    const high = a < b ? b : a;
+    let byHigh = this.#joined[low];
+    if (byHigh === undefined) this.#joined[low] = byHigh = new Map();
+    let result = byHigh.get(high);
     if (result === undefined) {
       result = this.intern([...new Set([...this.#lists[a]!, ...this.#lists[b]!])].sort((x, y) => x - y));
-      this.#joined.set(key, result);
+      byHigh.set(high, result);
     }
     return result;
   }
@@ -80,14 +113,25 @@ export interface ResolvedTable {
 }
 
 /**
- * What Lake Formation lets one principal do on tables, column-precise, in columns of integers
- * (DESIGN §6: one JS object per grant is what makes large catalogs slow). Entry i is about table
- * `tables[i]`; a set id 0 means "not held".
+ * Tables whose columns use the same distinct tag sets (their signature) evaluate identically for
+ * every expression, so Lake Formation gives a principal the same access on all of them.
+ */
+export interface SignatureGroup {
+  /** The distinct tag-set ids of the tables' columns, ascending. */
+  readonly setIds: readonly number[];
+  /** Table ids, ascending. */
+  readonly tableIds: Int32Array;
+}
+
+/**
+ * What Lake Formation lets one principal do on the tables of each signature group, column-precise,
+ * in columns of integers (DESIGN §6: the work is per group, never per table or grant). Entry i is
+ * about group `groups[i]`; a set id 0 means "not held".
  */
 export interface PrincipalTableAccess {
   readonly principal: string;
-  /** Table ids, ascending. */
-  readonly tables: Int32Array;
+  /** Signature group ids, ascending. */
+  readonly groups: Int32Array;
   /** Per LF table permission (LF_TABLE_PERMISSIONS order): the policy set behind it at table level (every column matched). */
   readonly full: readonly Int32Array[];
   /** Tag sets (a `columnSets` id) whose columns SELECT covers when it is not held at table level; 0: none. */
@@ -105,6 +149,7 @@ export interface DatabaseEntitlement {
 export interface Entitlements {
   readonly databases: readonly DatabaseEntitlement[];
   readonly tables: readonly ResolvedTable[];
+  readonly groups: readonly SignatureGroup[];
   /** One entry per principal that holds anything on a table, in order of their first policy. */
   readonly principals: readonly PrincipalTableAccess[];
   /** Sets of policy indexes (`because`). */
@@ -140,31 +185,29 @@ export function columnsInSets(table: ResolvedTable, columnSet: readonly number[]
 export function tableEntitlements(entitlements: Entitlements): TableEntitlement[] {
   const result: TableEntitlement[] = [];
   for (const access of entitlements.principals) {
-    access.tables.forEach((tableId, i) => {
-      const table = entitlements.tables[tableId]!;
+    const rows: { tableId: number; entry: TableEntitlement }[] = [];
+    access.groups.forEach((group, i) => {
       const full = new Map<LfTablePermission, readonly number[]>();
       LF_TABLE_PERMISSIONS.forEach((permission, k) => {
         const set = access.full[k]![i]!;
         if (set !== 0) full.set(permission, entitlements.policySets.members(set));
       });
       const columnSet = access.columnSets[i]!;
-      const columnSelect =
-        columnSet === 0
-          ? null
-          : {
-              columns: columnsInSets(table, entitlements.columnSets.members(columnSet)).sort(),
-              because: entitlements.policySets.members(access.columnBecause[i]!),
-            };
-      result.push({ principal: access.principal, database: table.database, table: table.table, full, columnSelect });
+      for (const tableId of entitlements.groups[group]!.tableIds) {
+        const table = entitlements.tables[tableId]!;
+        const columnSelect =
+          columnSet === 0
+            ? null
+            : {
+                columns: columnsInSets(table, entitlements.columnSets.members(columnSet)).sort(),
+                because: entitlements.policySets.members(access.columnBecause[i]!),
+              };
+        rows.push({ tableId, entry: { principal: access.principal, database: table.database, table: table.table, full, columnSelect } });
+      }
     });
+    result.push(...rows.sort((a, b) => a.tableId - b.tableId).map((r) => r.entry));
   }
   return result;
-}
-
-/** Tables whose columns use the same distinct tag sets evaluate identically for every expression. */
-interface SignatureGroup {
-  readonly setIds: readonly number[];
-  readonly tableIds: number[];
 }
 
 /** How an expression matches a signature group: NONE, FULL, or the `columnSets` id of the matching tag sets. */
@@ -182,22 +225,19 @@ export function resolvePolicies(snapshot: CatalogSnapshot): Entitlements {
   const interner = new TagSetInterner();
   const databaseSetIds: number[] = [];
   const tables: ResolvedTable[] = [];
-  const groupsBySignature = new Map<string, SignatureGroup>();
+  const groupsBySignature = new Map<string, { setIds: readonly number[]; tableIds: number[] }>();
 
   for (const db of snapshot.databases) {
-    databaseSetIds.push(interner.intern(db.tags));
+    const databaseSetId = interner.intern(db.tags);
+    databaseSetIds.push(databaseSetId);
     for (const table of db.tables) {
-      const tableTags = effectiveTags(db.tags, table.tags);
-      const tableSetId = interner.intern(tableTags);
+      const tableSetId = interner.internChild(databaseSetId, table.tags);
       const columns = table.columns;
       const columnSetIds = new Int32Array(Math.max(columns.length, 1));
       if (columns.length === 0) {
         columnSetIds[0] = tableSetId;
       } else {
-        for (let i = 0; i < columns.length; i++) {
-          const assigned = columns[i]!.tags;
-          columnSetIds[i] = Object.keys(assigned).length === 0 ? tableSetId : interner.intern(effectiveTags(tableTags, assigned));
-        }
+        for (let i = 0; i < columns.length; i++) columnSetIds[i] = interner.internChild(tableSetId, columns[i]!.tags);
       }
       const setIds = [...new Set(columnSetIds)].sort((a, b) => a - b);
       const signature = setIds.join(",");
@@ -207,7 +247,7 @@ export function resolvePolicies(snapshot: CatalogSnapshot): Entitlements {
       tables.push({ database: db.name, table: table.name, columnNames: columns.map((c) => c.name), columnSetIds });
     }
   }
-  const groups = [...groupsBySignature.values()];
+  const groups: SignatureGroup[] = [...groupsBySignature.values()].map((g) => ({ setIds: g.setIds, tableIds: Int32Array.from(g.tableIds) }));
 
   const prepared = preparePolicies(snapshot, diagnostics);
   const columnSets = new IntSets();
@@ -251,8 +291,8 @@ export function resolvePolicies(snapshot: CatalogSnapshot): Entitlements {
     else list.push(policy);
   }
 
-  // Scratch columns indexed by table id, reused for every principal and reset through `touched`.
-  const scratch = new TableAccessScratch(tables.length);
+  // Scratch columns indexed by group id, reused for every principal and reset through `touched`.
+  const scratch = new GroupAccessScratch(groups.length);
   const principals: PrincipalTableAccess[] = [];
   for (const [principal, policies] of tablePolicies) {
     for (const policy of policies) {
@@ -262,26 +302,16 @@ export function resolvePolicies(snapshot: CatalogSnapshot): Entitlements {
       for (let g = 0; g < groups.length; g++) {
         const match = byGroup[g]!;
         if (match === NONE) continue;
-        const tableIds = groups[g]!.tableIds;
+        scratch.touch(g);
         if (match === FULL) {
-          for (const k of permissions) {
-            const column = scratch.full[k]!;
-            for (const t of tableIds) {
-              scratch.touch(t);
-              column[t] = policySets.with(column[t]!, policy.index);
-            }
-          }
+          for (const k of permissions) scratch.full[k]![g] = policySets.with(scratch.full[k]![g]!, policy.index);
         } else {
           // LF: a column subset yields SELECT on those columns + DESCRIBE; INSERT, DELETE, ALTER and
           // DROP need every column and are not granted (aws-facts §1.5, trap 8).
-          const describe = scratch.full[DESCRIBE]!;
-          for (const t of tableIds) {
-            scratch.touch(t);
-            describe[t] = policySets.with(describe[t]!, policy.index);
-            if (selects) {
-              scratch.columnSets[t] = columnSets.union(scratch.columnSets[t]!, match);
-              scratch.columnBecause[t] = policySets.with(scratch.columnBecause[t]!, policy.index);
-            }
+          scratch.full[DESCRIBE]![g] = policySets.with(scratch.full[DESCRIBE]![g]!, policy.index);
+          if (selects) {
+            scratch.columnSets[g] = columnSets.union(scratch.columnSets[g]!, match);
+            scratch.columnBecause[g] = policySets.with(scratch.columnBecause[g]!, policy.index);
           }
         }
       }
@@ -295,6 +325,7 @@ export function resolvePolicies(snapshot: CatalogSnapshot): Entitlements {
       return { principal, database, permissions };
     }),
     tables,
+    groups,
     principals,
     policySets,
     columnSets,
@@ -303,8 +334,8 @@ export function resolvePolicies(snapshot: CatalogSnapshot): Entitlements {
   };
 }
 
-/** One principal's access under construction, in columns indexed by table id. */
-class TableAccessScratch {
+/** One principal's access under construction, in columns indexed by group id. */
+class GroupAccessScratch {
   readonly full: Int32Array[];
   readonly columnSets: Int32Array;
   readonly columnBecause: Int32Array;
@@ -312,26 +343,26 @@ class TableAccessScratch {
   #touched: Int32Array;
   touchedCount = 0;
 
-  constructor(tableCount: number) {
-    this.full = LF_TABLE_PERMISSIONS.map(() => new Int32Array(tableCount));
-    this.columnSets = new Int32Array(tableCount);
-    this.columnBecause = new Int32Array(tableCount);
-    this.#seen = new Uint8Array(tableCount);
-    this.#touched = new Int32Array(Math.min(tableCount, 1024));
+  constructor(groupCount: number) {
+    this.full = LF_TABLE_PERMISSIONS.map(() => new Int32Array(groupCount));
+    this.columnSets = new Int32Array(groupCount);
+    this.columnBecause = new Int32Array(groupCount);
+    this.#seen = new Uint8Array(groupCount);
+    this.#touched = new Int32Array(Math.max(Math.min(groupCount, 1024), 1));
   }
 
-  touch(table: number): void {
-    if (this.#seen[table] === 1) return;
-    this.#seen[table] = 1;
+  touch(group: number): void {
+    if (this.#seen[group] === 1) return;
+    this.#seen[group] = 1;
     if (this.touchedCount === this.#touched.length) {
       const grown = new Int32Array(this.#touched.length * 2);
       grown.set(this.#touched);
       this.#touched = grown;
     }
-    this.#touched[this.touchedCount++] = table;
+    this.#touched[this.touchedCount++] = group;
   }
 
-  /** The access gathered so far, ascending by table id; resets the scratch for the next principal. */
+  /** The access gathered so far, ascending by group id; resets the scratch for the next principal. */
   take(principal: string): PrincipalTableAccess {
     const ids = this.#touched.slice(0, this.touchedCount).sort();
     const full = this.full.map(() => new Int32Array(ids.length));
@@ -352,7 +383,7 @@ class TableAccessScratch {
       this.#seen[t] = 0;
     });
     this.touchedCount = 0;
-    return { principal, tables: ids, full, columnSets, columnBecause };
+    return { principal, groups: ids, full, columnSets, columnBecause };
   }
 }
 

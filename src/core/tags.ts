@@ -31,6 +31,24 @@ export function matchesExpression(expression: Expression, tags: TagMap): boolean
 export class TagSetInterner {
   readonly #ids = new Map<string, number>();
   readonly sets: TagMap[] = [];
+  readonly #children: (Map<string, number> | undefined)[] = [];
+
+  /**
+   * The id of a child's effective tags (DESIGN §2): its parent's set overridden by what the child
+   * assigns. Memoised per (parent, assignment), so the common case costs one small key.
+   */
+  internChild(parentId: number, assigned: TagMap): number {
+    if (Object.keys(assigned).length === 0) return parentId;
+    let byAssigned = this.#children[parentId];
+    if (byAssigned === undefined) this.#children[parentId] = byAssigned = new Map();
+    const key = canonicalTagKey(assigned);
+    let id = byAssigned.get(key);
+    if (id === undefined) {
+      id = this.intern(effectiveTags(this.sets[parentId]!, assigned));
+      byAssigned.set(key, id);
+    }
+    return id;
+  }
 
   intern(tags: TagMap): number {
     const key = canonicalTagKey(tags);
