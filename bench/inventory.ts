@@ -146,10 +146,13 @@ async function main(): Promise<void> {
       console.log(`set-up took ${Math.round((performance.now() - start) / 1000)} s`);
       if (process.argv.includes("--keep")) {
         console.log(`database: ${url} (Ctrl-C stops the server)`);
+        // Signal listeners do not keep the event loop alive: the timer does.
+        const alive = setInterval(() => undefined, 1 << 30);
         await new Promise((resolve) => {
           process.once("SIGINT", resolve);
           process.once("SIGTERM", resolve);
         });
+        clearInterval(alive);
         return;
       }
     }
