@@ -122,9 +122,9 @@ export function planChanges(input: PlanInput): Plan {
   const dKeys = D.planKeys(objectRank, granteeRank);
   const rKeys = R.planKeys(objectRank, granteeRank);
   const hKeys = H.planKeys(objectRank, granteeRank);
-  const dOrder = D.planOrder(dKeys, objectRank);
-  const rOrder = R.planOrder(rKeys, objectRank);
-  const hOrder = H.planOrder(hKeys, objectRank);
+  const dOrder = D.planOrder(objectRank, granteeRank);
+  const rOrder = R.planOrder(objectRank, granteeRank);
+  const hOrder = H.planOrder(objectRank, granteeRank);
 
   const steps: PlanStep[] = [];
   const exists = new ExistenceIndex(inventory);
