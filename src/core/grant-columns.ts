@@ -10,8 +10,9 @@ export class GrantRegistry {
   readonly grantees: Grantee[] = [];
   /** Schema (table = null) or whole table; columns always null here. */
   readonly objects: ObjectRef[] = [];
-  /** Column lists, sorted; id 0 is "no list": the whole table (or schema). */
-  readonly columnLists: (readonly string[] | null)[] = [null];
+  /** Column lists, sorted; id 0 is "no list": the whole table (or schema). Undefined until made (see addLazyColumns). */
+  readonly #columnLists: (readonly string[] | null | undefined)[] = [null];
+  readonly #makeColumns: ((() => readonly string[]) | undefined)[] = [undefined];
   readonly becauseLists: (readonly string[])[] = [];
   readonly #granteeIds = { group: new Map<string, number>(), role: new Map<string, number>() };
   readonly #objectIds = new Map<string, Map<string | null, number>>();
@@ -50,18 +51,19 @@ export class GrantRegistry {
     let id = this.#columnListIds.get(columns);
     if (id !== undefined) return id;
     // Lists added by addColumns join the content index only now that a lookup by content happens.
-    for (; this.#indexedColumnLists < this.columnLists.length; this.#indexedColumnLists++) {
-      const key = this.columnLists[this.#indexedColumnLists]!.join("\u0000");
+    for (; this.#indexedColumnLists < this.#columnLists.length; this.#indexedColumnLists++) {
+      const key = this.columnList(this.#indexedColumnLists)!.join("\u0000");
       if (!this.#columnIds.has(key)) this.#columnIds.set(key, this.#indexedColumnLists);
     }
     // NUL joins: no column name contains it.
     const key = columns.join("\u0000");
     id = this.#columnIds.get(key);
     if (id === undefined) {
-      id = this.columnLists.length;
-      this.columnLists.push(columns);
+      id = this.#columnLists.length;
+      this.#columnLists.push(columns);
+      this.#makeColumns.push(undefined);
       this.#columnIds.set(key, id);
-      this.#indexedColumnLists = this.columnLists.length;
+      this.#indexedColumnLists = this.#columnLists.length;
     }
     this.#columnListIds.set(columns, id);
     return id;
@@ -73,8 +75,30 @@ export class GrantRegistry {
    * make the planner compare the lists by content.
    */
   addColumns(columns: readonly string[]): number {
-    this.columnLists.push(columns);
-    return this.columnLists.length - 1;
+    this.#columnLists.push(columns);
+    this.#makeColumns.push(undefined);
+    return this.#columnLists.length - 1;
+  }
+
+  /**
+   * Like addColumns, for a non-empty list made only when someone reads it: a steady-state plan
+   * compares list ids and never needs most lists' names.
+   */
+  addLazyColumns(make: () => readonly string[]): number {
+    this.#columnLists.push(undefined);
+    this.#makeColumns.push(make);
+    return this.#columnLists.length - 1;
+  }
+
+  /** The sorted column list of an id; null for id 0 (whole table or schema). */
+  columnList(id: number): readonly string[] | null {
+    let list = this.#columnLists[id];
+    if (list === undefined) {
+      list = this.#makeColumns[id]!();
+      this.#columnLists[id] = list;
+      this.#makeColumns[id] = undefined;
+    }
+    return list;
   }
 
   becauseId(because: readonly string[]): number {
@@ -94,7 +118,7 @@ export class GrantRegistry {
   /** The ObjectRef of an object with a column list. */
   objectWithColumns(objectId: number, columnsId: number): ObjectRef {
     const object = this.objects[objectId]!;
-    return columnsId === 0 ? object : { schema: object.schema, table: object.table, columns: this.columnLists[columnsId]! };
+    return columnsId === 0 ? object : { schema: object.schema, table: object.table, columns: this.columnList(columnsId) };
   }
 
   /** Rank of every object in plan order: schema, the schema itself before its tables, table. */

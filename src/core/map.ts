@@ -65,7 +65,7 @@ export function mapEntitlements(entitlements: Entitlements, mapping: MappingConf
   };
   // Per table id: its columns in the order of their Redshift names (null: not a valid name), built
   // once per table, so that each subset is a filter of it and needs no sort of its own.
-  type SortedColumns = { readonly names: readonly (string | null)[]; readonly glue: readonly string[]; readonly setIds: Int32Array };
+  type SortedColumns = { readonly names: readonly (string | null)[]; readonly setIds: Int32Array };
   const sortedColumns = new Array<SortedColumns | undefined>(tables.length).fill(undefined);
   const folds = new Map<string, string | null>();
   const fold = (name: string): string | null => {
@@ -79,7 +79,7 @@ export function mapEntitlements(entitlements: Entitlements, mapping: MappingConf
       const info = tables[tableId]!;
       const folded = info.columnNames.map(fold);
       const order = info.columnNames.map((_, c) => c).sort((a, b) => compareNullable(folded[a]!, folded[b]!));
-      sorted = { names: order.map((c) => folded[c]!), glue: order.map((c) => info.columnNames[c]!), setIds: Int32Array.from(order, (c) => info.columnSetIds[c]!) };
+      sorted = { names: order.map((c) => folded[c]!), setIds: Int32Array.from(order, (c) => info.columnSetIds[c]!) };
       sortedColumns[tableId] = sorted;
     }
     return sorted;
@@ -102,22 +102,39 @@ export function mapEntitlements(entitlements: Entitlements, mapping: MappingConf
     const key = tableId * entitlements.columnSets.size + columnSet;
     let id = subsetLists.get(key);
     if (id === undefined) {
-      const info = tables[tableId]!;
-      const sorted = sortedColumnsOf(tableId);
-      const inSet = membership(columnSet);
-      const valid: string[] = [];
-      for (let c = 0; c < sorted.names.length; c++) {
-        if (inSet[sorted.setIds[c]!] !== 1) continue;
-        const name = sorted.names[c]!;
-        const glue = sorted.glue[c]!;
-        // nameOf reports the invalid name; folded names can collide (Redshift lower-cases).
-        if (name === null) nameOf(glue, () => `column ${info.database}.${info.table}.${glue}`);
-        else if (valid.length === 0 || valid[valid.length - 1] !== name) valid.push(name);
-      }
-      id = valid.length === 0 ? 0 : registry.addColumns(valid);
+      // A table whose column names are all valid has a non-empty list for every column set of its
+      // group: made when read. Otherwise made now, reporting the invalid names it contains.
+      id = hasInvalidColumn(tableId) ? eagerSubset(tableId, columnSet) : registry.addLazyColumns(() => subsetColumns(tableId, columnSet));
       subsetLists.set(key, id);
     }
     return id;
+  };
+  const invalidColumns = new Int8Array(tables.length); // 0 unknown, 1 none, 2 some
+  const hasInvalidColumn = (tableId: number): boolean => {
+    if (invalidColumns[tableId] === 0) invalidColumns[tableId] = tables[tableId]!.columnNames.some((c) => fold(c) === null) ? 2 : 1;
+    return invalidColumns[tableId] === 2;
+  };
+  const eagerSubset = (tableId: number, columnSet: number): number => {
+    const info = tables[tableId]!;
+    const inSet = membership(columnSet);
+    info.columnNames.forEach((glue, c) => {
+      if (inSet[info.columnSetIds[c]!] === 1 && fold(glue) === null) nameOf(glue, () => `column ${info.database}.${info.table}.${glue}`);
+    });
+    const list = subsetColumns(tableId, columnSet);
+    return list.length === 0 ? 0 : registry.addColumns(list);
+  };
+  /** The Redshift names of a table's columns in a column set: valid, distinct, sorted. */
+  const subsetColumns = (tableId: number, columnSet: number): string[] => {
+    const sorted = sortedColumnsOf(tableId);
+    const inSet = membership(columnSet);
+    const valid: string[] = [];
+    for (let c = 0; c < sorted.names.length; c++) {
+      if (inSet[sorted.setIds[c]!] !== 1) continue;
+      const name = sorted.names[c]!;
+      // Folded names can collide (Redshift lower-cases): one entry.
+      if (name !== null && (valid.length === 0 || valid[valid.length - 1] !== name)) valid.push(name);
+    }
+    return valid;
   };
 
   // Principals mapped to one grantee hold the union of what each may do: merge them first.

@@ -289,7 +289,7 @@ export function planChanges(input: PlanInput): Plan {
     let heldFull = false;
     let heldColumns: string[] | null = null;
     for (const h of heldRows.slice(0, heldCount)) {
-      const list = registry.columnLists[H.columns[h]!]!;
+      const list = registry.columnList(H.columns[h]!);
       if (list === null) heldFull = true;
       else heldColumns = heldColumns === null ? [...list] : [...new Set([...heldColumns, ...list])];
     }
