@@ -2,7 +2,7 @@ import type { MappingConfig } from "../config/schema.js";
 import { type Diagnostic, error, warning } from "./diagnostics.js";
 import { GrantColumns, GrantRegistry, PRIVILEGE_ID } from "./grant-columns.js";
 import { type DesiredGrant, type Dialect, type Grantee, PRIVILEGES, type TablePrivilege, compareStrings } from "./grants.js";
-import { columnsInSets, type Entitlements, LF_TABLE_PERMISSIONS, type LfTablePermission, type PrincipalTableAccess } from "./resolve.js";
+import { type Entitlements, LF_TABLE_PERMISSIONS, type LfTablePermission, type PrincipalTableAccess } from "./resolve.js";
 
 /** Identifier limits in bytes (DESIGN §3): longer names are errors, never truncated. */
 export const MAX_IDENTIFIER_BYTES: Record<Dialect, number> = { redshift: 127, postgres: 63 };
