@@ -1,30 +1,36 @@
 import type { CatalogSnapshot, TagMap } from "../catalog/model.js";
 import {
   compareStrings,
-  grantSlotKey,
   SCHEMA_PRIVILEGES,
   TABLE_PRIVILEGES,
   type Dialect,
   type Grant,
-  type GranteeKind,
+  type Grantee,
   type Privilege,
   type RecordedGrant,
   SlotMap,
 } from "../core/grants.js";
+import { MAX_BATCH_STATEMENTS } from "../core/render.js";
 import { byteLength, quoteIdent, quoteLiteral, quoteNullable } from "../core/sql.js";
 import { SyncError } from "../errors.js";
 import type { Row, SqlExecutor, SqlValue } from "./executor.js";
 
 /**
- * The state schema (DESIGN §4.3, migrations/0001_init.sql): the grants this service applied, the tag
- * assignments last seen and the run log. All SQL goes through the executor and is valid in both
+ * The state schema (DESIGN §4.3, migrations/): the grants this service applied (`grant_slots`, and
+ * the per-column `grants` rows of 0001 until each slot is written again), the tag assignments last
+ * seen and the run log. All SQL goes through the executor and is valid in both
  * dialects; timestamps come from the caller's Date, never the database clock, so what is written
  * is reproducible.
  */
 
 export const DEFAULT_MAX_STATEMENT_BYTES = 100_000;
-/** `because` is VARCHAR(65535); Redshift counts VARCHAR lengths in bytes. */
-const MAX_BECAUSE_BYTES = 65_535;
+/**
+ * Bytes of `because` and of one row's `columns` (Redshift counts VARCHAR lengths in bytes): together
+ * they keep a row under the Data API's 64 KB per result row (aws-facts §5.3) and its INSERT under
+ * 100 KB, so a long column list is split over rows.
+ */
+const MAX_BECAUSE_BYTES = 16_384;
+const MAX_COLUMNS_BYTES = 32_768;
 const MAX_MESSAGE_BYTES = 4096;
 
 /** `'2026-11-23 19:00:00.000'::TIMESTAMP` in UTC: TIMESTAMP has no zone in either dialect. */
@@ -39,7 +45,7 @@ export async function stateTableExists(executor: SqlExecutor, stateSchema: strin
   return rows.length > 0;
 }
 
-/** Key of one row of `grants`: one per grantee x object x privilege, and per column for a column grant. */
+/** grant_key of 0001's `grants`: one row per grantee x object x privilege, and per column for a column grant. */
 export function grantRowKey(grant: Grant, column: string | null): string {
   return JSON.stringify([grant.grantee.kind, grant.grantee.name, grant.object.schema, grant.object.table, column, grant.privilege]);
 }
@@ -87,6 +93,16 @@ function truncateBytes(text: string, maxBytes: number): string {
   return `${cut}...`;
 }
 
+/**
+ * One change to the recorded state of a slot (grantee x schema/table x privilege). The changes of
+ * one slot in one batch (render.ts keeps a plan step whole) say what the slot holds afterwards:
+ * - the whole-table (or schema) form: the last of its `record`/`forget` wins;
+ * - the column form: the columns of its `record`s, minus those a later `forget` names, and NOTHING
+ *   else. A `record` of columns lists every column the slot keeps, not only the new ones, and a
+ *   `forget` of some columns without a `record` of those that stay forgets the whole column form.
+ *   (The state store cannot keep "the other recorded columns": it renders SQL without reading.)
+ * A form the batch does not touch keeps its rows.
+ */
 export interface StateRowChange {
   readonly op: "record" | "forget";
   readonly grant: Grant;
@@ -95,11 +111,89 @@ export interface StateRowChange {
   readonly fresh?: boolean;
 }
 
+/** slot_key of `grant_slots`: the JSON of grantee kind, grantee, schema, table and privilege. */
+export function recordedSlotKey(grant: Grant): string {
+  return JSON.stringify([grant.grantee.kind, grant.grantee.name, grant.object.schema, grant.object.table, grant.privilege]);
+}
+
+/** What one batch leaves in one slot. */
+interface SlotWrite {
+  readonly grant: Grant;
+  needsDelete: boolean;
+  /** undefined: the whole-table row is untouched; null: forgotten; else recorded for these reasons. */
+  full: readonly string[] | null | undefined;
+  /** The batch's changes to the column form, in order; undefined when it touches none. */
+  columnChanges: StateRowChange[] | undefined;
+}
+
+/** The column form after the changes: see StateRowChange. */
+function finalColumns(changes: readonly StateRowChange[]): { columns: string[]; because: readonly string[] } {
+  const only = changes.length === 1 ? changes[0]! : undefined;
+  if (only?.op === "record") return { columns: [...(only.grant.object.columns ?? [])], because: only.because };
+  const kept = new Set<string>();
+  let because: readonly string[] = [];
+  for (const change of changes) {
+    for (const column of change.grant.object.columns ?? []) {
+      if (change.op === "record") kept.add(column);
+      else kept.delete(column);
+    }
+    if (change.op === "record") because = change.because;
+  }
+  return { columns: [...kept].sort(compareStrings), because };
+}
+
 /**
- * State statements for a batch of changes (pure, so apply runs them in the batch's transaction):
- * DELETE by grant_key for every touched row, then INSERT the recorded ones. "record" writes one row
- * per column of a column grant; "forget" of a column grant deletes only its listed columns' rows.
- * When one row is touched twice, the later change wins.
+ * `columns` literals of one slot: the JSON array in one row, or split over rows when it does not
+ * fit in MAX_COLUMNS_BYTES (a table may have 1600 columns of 127 bytes).
+ */
+function columnListLiterals(columns: readonly string[], dialect: Dialect): string[] {
+  const whole = quoteLiteral(JSON.stringify(columns), dialect);
+  if (byteLength(whole) <= MAX_COLUMNS_BYTES) return [whole];
+  const chunks: string[][] = [[]];
+  let bytes = 0;
+  for (const column of columns) {
+    const size = byteLength(quoteLiteral(JSON.stringify(column), dialect)) + 1;
+    if (chunks[chunks.length - 1]!.length > 0 && bytes + size > MAX_COLUMNS_BYTES) {
+      chunks.push([]);
+      bytes = 0;
+    }
+    chunks[chunks.length - 1]!.push(column);
+    bytes += size;
+  }
+  return chunks.map((chunk) => quoteLiteral(JSON.stringify(chunk), dialect));
+}
+
+/** `INSERT INTO <schema>.grant_slots (...) VALUES `, followed by rows of slotRows. */
+function slotInsertPrefix(stateSchema: string): string {
+  return `INSERT INTO ${quoteIdent(stateSchema)}.grant_slots (slot_key, grantee_kind, grantee, schema_name, table_name, privilege, columns, because, run_id, granted_at) VALUES `;
+}
+
+/**
+ * The `grant_slots` rows of one slot form: whole table (columns null) or a column list, split over
+ * rows when long. `because` is a literal; `tail` is `run_id, granted_at)`.
+ */
+function slotRows(grant: Grant, key: string, columns: readonly string[] | null, because: string, tail: string, dialect: Dialect): string[] {
+  const literal = (value: string | null): string => quoteNullable(value, dialect);
+  const head = `(${key}, ${literal(grant.grantee.kind)}, ${literal(grant.grantee.name)}, ${literal(grant.object.schema)}, ${literal(grant.object.table)}, ${literal(grant.privilege)}, `;
+  if (columns === null) return [`${head}NULL, ${because}, ${tail}`];
+  return columnListLiterals(columns, dialect).map((list) => `${head}${list}, ${because}, ${tail}`);
+}
+
+/** One literal per explanation list: lists are shared by many grants (map.ts, recordedGrantsOf). */
+function becauseLiterals(dialect: Dialect): (because: readonly string[]) => string {
+  const literals = new Map<readonly string[], string>();
+  return (because) => {
+    let text = literals.get(because);
+    if (text === undefined) literals.set(because, (text = quoteLiteral(becauseText(because), dialect)));
+    return text;
+  };
+}
+
+/**
+ * State statements for a batch of changes (pure, so apply runs them in the batch's transaction).
+ * Every slot form the batch touches is rewritten: its rows in `grant_slots` and, from before
+ * migration 0002, in `grants` are deleted (unless every change of the slot is `fresh`), then its
+ * final rows are inserted, one per slot form (a few when a column list is split).
  */
 export function renderStateStatements(
   dialect: Dialect,
@@ -110,35 +204,55 @@ export function renderStateStatements(
   maxStatementBytes = DEFAULT_MAX_STATEMENT_BYTES,
 ): string[] {
   const literal = (value: string | null): string => quoteNullable(value, dialect);
-  const grantedAt = timestampLiteral(at, dialect);
-  const runAndTime = `${literal(runId)}, ${grantedAt}`;
-  const rows = new Map<string, string | null>();
-  const stale = new Set<string>();
+  const tail = `${literal(runId)}, ${timestampLiteral(at, dialect)})`;
+  const becauseLiteral = becauseLiterals(dialect);
+
+  const bySlot = new SlotMap<SlotWrite>();
+  const slots: SlotWrite[] = [];
   for (const change of changes) {
-    const { grant } = change;
-    const needsDelete = change.op === "forget" || change.fresh !== true;
-    const because = change.op === "record" ? literal(becauseText(change.because)) : "";
-    for (const column of grant.object.columns ?? [null]) {
-      const key = grantRowKey(grant, column);
-      rows.delete(key);
-      if (needsDelete) stale.add(key);
-      rows.set(
-        key,
-        change.op === "forget"
-          ? null
-          : `(${[key, grant.grantee.kind, grant.grantee.name, grant.object.schema, grant.object.table, column, grant.privilege].map(literal).join(", ")}, ${because}, ${runAndTime})`,
-      );
+    let slot = bySlot.get(change.grant);
+    if (slot === undefined) {
+      slot = { grant: change.grant, needsDelete: false, full: undefined, columnChanges: undefined };
+      bySlot.set(change.grant, slot);
+      slots.push(slot);
+    }
+    if (change.op === "forget" || change.fresh !== true) slot.needsDelete = true;
+    if (change.grant.object.columns === null) slot.full = change.op === "record" ? change.because : null;
+    else (slot.columnChanges ??= []).push(change);
+  }
+
+  const deleteSlots: string[] = [];
+  const deleteFullRows: string[] = [];
+  const deleteColumnRows: string[] = [];
+  const deleteLegacy: string[] = [];
+  const rows: string[] = [];
+  for (const slot of slots) {
+    const { grant } = slot;
+    const key = literal(recordedSlotKey(grant));
+    if (slot.needsDelete) {
+      if (slot.full === undefined) deleteColumnRows.push(key);
+      else if (slot.columnChanges === undefined) deleteFullRows.push(key);
+      else deleteSlots.push(key);
+      if (slot.full !== undefined) deleteLegacy.push(literal(grantRowKey(grant, null)));
+      // 0001 kept a row per column: the columns the batch names are all the slot had (StateRowChange).
+      const named = new Set((slot.columnChanges ?? []).flatMap((c) => c.grant.object.columns ?? []));
+      for (const column of named) deleteLegacy.push(literal(grantRowKey(grant, column)));
+    }
+    if (slot.full !== undefined && slot.full !== null) rows.push(...slotRows(grant, key, null, becauseLiteral(slot.full), tail, dialect));
+    if (slot.columnChanges !== undefined) {
+      const { columns, because } = finalColumns(slot.columnChanges);
+      if (columns.length > 0) rows.push(...slotRows(grant, key, columns, becauseLiteral(because), tail, dialect));
     }
   }
-  const table = `${quoteIdent(stateSchema)}.grants`;
-  const deletes = boundedStatements(`DELETE FROM ${table} WHERE grant_key IN (`, [...stale].map(literal), ")", maxStatementBytes);
-  const inserts = boundedStatements(
-    `INSERT INTO ${table} (grant_key, grantee_kind, grantee, schema_name, table_name, column_name, privilege, because, run_id, granted_at) VALUES `,
-    [...rows.values()].filter((row): row is string => row !== null),
-    "",
-    maxStatementBytes,
-  );
-  return [...deletes, ...inserts];
+  const table = `${quoteIdent(stateSchema)}.grant_slots`;
+  const legacy = `${quoteIdent(stateSchema)}.grants`;
+  return [
+    ...boundedStatements(`DELETE FROM ${table} WHERE slot_key IN (`, deleteSlots, ")", maxStatementBytes),
+    ...boundedStatements(`DELETE FROM ${table} WHERE columns IS NULL AND slot_key IN (`, deleteFullRows, ")", maxStatementBytes),
+    ...boundedStatements(`DELETE FROM ${table} WHERE columns IS NOT NULL AND slot_key IN (`, deleteColumnRows, ")", maxStatementBytes),
+    ...boundedStatements(`DELETE FROM ${legacy} WHERE grant_key IN (`, deleteLegacy, ")", maxStatementBytes),
+    ...boundedStatements(slotInsertPrefix(stateSchema), rows, "", maxStatementBytes),
+  ];
 }
 
 function stringOf(row: Row, column: string): string {
@@ -165,90 +279,240 @@ function isoTimestamp(value: SqlValue | undefined): string | null {
   return Number.isNaN(date.getTime()) ? text : date.toISOString();
 }
 
-const GRANTEE_KINDS: ReadonlySet<string> = new Set<GranteeKind>(["group", "role"]);
-const PRIVILEGES: ReadonlySet<string> = new Set<string>([...SCHEMA_PRIVILEGES, ...TABLE_PRIVILEGES]);
+/** Sort rank of each privilege name: slots sort by the name, as grantSlotKey does. */
+const PRIVILEGE_RANK: ReadonlyMap<string, number> = new Map(
+  [...SCHEMA_PRIVILEGES, ...TABLE_PRIVILEGES].sort(compareStrings).map((privilege, rank) => [privilege, rank]),
+);
 
-interface RecordedSlot {
-  readonly grant: Grant;
-  readonly columns: string[] | null;
-  /** Shared with other slots until a second, different explanation has to be merged in. */
-  because: readonly string[];
-  ownBecause: boolean;
-  runId: string;
-  grantedAt: string;
+/** Distinct names met while reading, numbered in order of appearance; ranks() numbers them in sort order. */
+class Names {
+  readonly #ids = new Map<string, number>();
+  /** By id: the first string met of each name, shared by every grant that names it. */
+  readonly names: string[] = [];
+
+  id(name: string): number {
+    let id = this.#ids.get(name);
+    if (id === undefined) {
+      this.#ids.set(name, (id = this.names.length));
+      this.names.push(name);
+    }
+    return id;
+  }
+
+  /** The rank of each id among the sorted names. */
+  ranks(): Uint32Array {
+    const order = this.names.map((_, id) => id).sort((a, b) => compareStrings(this.names[a]!, this.names[b]!));
+    const ranks = new Uint32Array(order.length);
+    for (const [rank, id] of order.entries()) ranks[id] = rank;
+    return ranks;
+  }
 }
 
 /**
- * What this service granted, one RecordedGrant per (grantee, schema, table, privilege): column rows
- * become one grant with sorted columns; a row without a column is table-level (schema-level without
- * a table). [] before the first migration, so a plan works on a fresh target.
+ * Row numbers ordered by small-integer keys, the most significant first: a stable counting sort per
+ * key, from the least significant (LSD radix sort), linear in the rows.
+ */
+function orderByKeys(count: number, keys: readonly { readonly values: Uint32Array; readonly size: number }[]): Uint32Array {
+  let order = new Uint32Array(count);
+  for (let i = 0; i < count; i++) order[i] = i;
+  let next = new Uint32Array(count);
+  for (let k = keys.length - 1; k >= 0; k--) {
+    const { values, size } = keys[k]!;
+    const starts = new Uint32Array(size + 1);
+    for (let i = 0; i < count; i++) starts[values[i]! + 1]!++;
+    for (let v = 0; v < size; v++) starts[v + 1]! += starts[v]!;
+    for (let j = 0; j < count; j++) {
+      const i = order[j]!;
+      next[starts[values[i]!]!++] = i;
+    }
+    [order, next] = [next, order];
+  }
+  return order;
+}
+
+/** The rows of the grant tables that exist: `grant_slots` (0002) and the per-column `grants` of 0001. */
+function recordedRowsQuery(stateSchema: string, tables: ReadonlySet<string>): string {
+  const schema = quoteIdent(stateSchema);
+  // granted_at as text: only compared, and 'YYYY-MM-DD HH:MM:SS[.ffffff]' orders as text does.
+  const common = "grantee_kind, grantee, schema_name, table_name, privilege, because, run_id, CAST(granted_at AS VARCHAR(40)) AS granted_at";
+  const parts: string[] = [];
+  if (tables.has("grant_slots")) parts.push(`SELECT ${common}, columns, CAST(NULL AS VARCHAR(512)) AS column_name FROM ${schema}.grant_slots`);
+  if (tables.has("grants")) parts.push(`SELECT ${common}, CAST(NULL AS VARCHAR(65535)) AS columns, column_name FROM ${schema}.grants`);
+  // One statement: one snapshot, even while an apply moves a slot from `grants` to `grant_slots`.
+  return parts.join(" UNION ALL ");
+}
+
+function isSortedSet(columns: readonly string[]): boolean {
+  for (let i = 1; i < columns.length; i++) if (!(columns[i - 1]! < columns[i]!)) return false;
+  return true;
+}
+
+/**
+ * What this service granted, one RecordedGrant per (grantee, schema, table, privilege) and form:
+ * the rows of one slot form (a split column list, rows left by migration 0001) are merged, columns
+ * sorted and distinct; sorted by slot as grantSlotKey orders them, the whole-table form first.
+ * [] before the first migration, so a plan works on a fresh target.
  * If a slot has both a table-level row and column rows (only a crash between two versions could
  * write that), both come back as two grants of the same slot, and the planner forgets the wrong one.
- * Hot on large targets (one row per column grant): no per-row key strings or date parsing.
  */
 export async function readRecordedGrants(executor: SqlExecutor, stateSchema: string): Promise<RecordedGrant[]> {
-  if (!(await stateTableExists(executor, stateSchema, "grants"))) return [];
-  // granted_at as text: only compared, and 'YYYY-MM-DD HH:MM:SS[.ffffff]' orders as text does.
+  const tables = await grantTables(executor, stateSchema);
+  if (tables.size === 0) return [];
+  return recordedGrantsOf(await executor.query(recordedRowsQuery(stateSchema, tables)));
+}
+
+/** Which of `grant_slots` and `grants` exist: none before the first migration. */
+async function grantTables(executor: SqlExecutor, stateSchema: string): Promise<Set<string>> {
   const rows = await executor.query(
-    `SELECT grantee_kind, grantee, schema_name, table_name, column_name, privilege, because, run_id, CAST(granted_at AS VARCHAR(40)) AS granted_at FROM ${quoteIdent(stateSchema)}.grants`,
+    `SELECT table_name FROM information_schema.tables WHERE table_schema = ${quoteLiteral(stateSchema, executor.dialect)} AND table_name IN ('grant_slots', 'grants')`,
   );
-  const becauseCache = new Map<string, readonly string[]>();
-  const tableSlots = new SlotMap<RecordedSlot>();
-  const columnSlots = new SlotMap<RecordedSlot>();
-  const slots: RecordedSlot[] = [];
+  return new Set(rows.map((row) => String(row.table_name)));
+}
+
+/**
+ * Moves what the service recorded before migration 0002 (a row per column in `grants`) to
+ * `grant_slots`, each slot keeping its explanation, run and time, so that reads stop paying for a
+ * row per column. Run under the lease, after the migrations: transactions of INSERTs, then one
+ * DELETE. A reader in between sees a slot in both tables and merges the two; a crash in between
+ * leaves duplicate rows that read the same and go when their slot is next written.
+ * Returns the number of slot forms moved (0 once done).
+ */
+export async function moveLegacyGrants(executor: SqlExecutor, stateSchema: string, maxStatementBytes = DEFAULT_MAX_STATEMENT_BYTES): Promise<number> {
+  const tables = await grantTables(executor, stateSchema);
+  if (!tables.has("grants") || !tables.has("grant_slots")) return 0;
+  const rows = await executor.query(recordedRowsQuery(stateSchema, new Set(["grants"])));
+  if (rows.length === 0) return 0;
+  const { dialect } = executor;
+  // A run wrote all its rows with one time (renderStateStatements' `at`): a moved slot keeps its run's.
+  const tails = new Map<string, string>();
+  const runTimes = new Map<string, string>();
   for (const row of rows) {
-    const kind = stringOf(row, "grantee_kind");
-    const privilege = stringOf(row, "privilege");
-    if (!GRANTEE_KINDS.has(kind) || !PRIVILEGES.has(privilege)) {
+    const runId = stringOf(row, "run_id");
+    const grantedAt = stringOf(row, "granted_at");
+    if (!((runTimes.get(runId) ?? "") >= grantedAt)) runTimes.set(runId, grantedAt);
+  }
+  for (const [runId, grantedAt] of runTimes) tails.set(runId, `${quoteLiteral(runId, dialect)}, ${quoteLiteral(grantedAt, dialect)}::TIMESTAMP)`);
+  const becauseLiteral = becauseLiterals(dialect);
+  const grants = recordedGrantsOf(rows);
+  const values = grants.flatMap((grant) =>
+    slotRows(grant, quoteLiteral(recordedSlotKey(grant), dialect), grant.object.columns, becauseLiteral(grant.because), tails.get(grant.runId)!, dialect),
+  );
+  const inserts = boundedStatements(slotInsertPrefix(stateSchema), values, "", maxStatementBytes);
+  for (let i = 0; i < inserts.length; i += MAX_BATCH_STATEMENTS) await executor.transaction(inserts.slice(i, i + MAX_BATCH_STATEMENTS));
+  await executor.transaction([`DELETE FROM ${quoteIdent(stateSchema)}.grants`]);
+  return grants.length;
+}
+
+/**
+ * The rows of recordedRowsQuery as RecordedGrants. Hot on large targets (DESIGN §6): no key string
+ * per row; names, grantees, run ids and explanations are shared between grants; each row is read
+ * once, in the order it came, and the grants are ordered by the ranks of their names (small
+ * integers), not by comparing strings.
+ */
+export function recordedGrantsOf(rows: readonly Row[]): RecordedGrant[] {
+  const count = rows.length;
+  const grantees = { group: new Names(), role: new Names() };
+  const granteeObjects = { group: [] as Grantee[], role: [] as Grantee[] };
+  const schemas = new Names();
+  const tables = new Names();
+  const becauseCache = new Map<string, readonly string[]>();
+  const runIds = new Map<string, string>();
+  // Per row: grantee id x 2 + 1 for a role; schema id; 0 for a schema-level row, else 1 + table id;
+  // privilege rank x 2 + 1 for the column form. Ids become ranks before sorting.
+  const granteeKeys = new Uint32Array(count);
+  const schemaKeys = new Uint32Array(count);
+  const tableKeys = new Uint32Array(count);
+  const formKeys = new Uint32Array(count);
+  const grants: RecordedGrant[] = new Array<RecordedGrant>(count);
+  for (let i = 0; i < count; i++) {
+    const row = rows[i]!;
+    // Named property reads, not row[column]: rows share one shape, and these reads stay fast.
+    const { grantee_kind: kind, grantee, schema_name: schema, table_name: table, privilege, because, run_id: runId, columns, column_name: column } = row;
+    const rank = PRIVILEGE_RANK.get(privilege as string);
+    if ((kind !== "group" && kind !== "role") || rank === undefined) {
       throw new SyncError("TARGET_FAILED", `state schema row has grantee kind ${JSON.stringify(kind)} and privilege ${JSON.stringify(privilege)}`);
     }
-    const column = nullableString(row, "column_name");
-    const grant: Grant = {
-      grantee: { kind: kind as GranteeKind, name: stringOf(row, "grantee") },
+    if (typeof grantee !== "string" || typeof schema !== "string" || typeof runId !== "string" || (table !== null && typeof table !== "string")) {
+      throw new SyncError("TARGET_FAILED", `state schema row has grantee ${JSON.stringify(grantee)}, schema ${JSON.stringify(schema)}, table ${JSON.stringify(table)} and run ${JSON.stringify(runId)}`);
+    }
+    const granteeId = grantees[kind].id(grantee);
+    granteeKeys[i] = granteeId * 2 + (kind === "role" ? 1 : 0);
+    const schemaId = schemas.id(schema);
+    schemaKeys[i] = schemaId;
+    const tableId = table === null ? -1 : tables.id(table);
+    tableKeys[i] = tableId + 1;
+    formKeys[i] = rank * 2 + (columns === null && column === null ? 0 : 1);
+
+    const reasonsText = because === null ? "[]" : stringOf(row, "because");
+    let reasons = becauseCache.get(reasonsText);
+    if (reasons === undefined) becauseCache.set(reasonsText, (reasons = JSON.parse(reasonsText) as string[]));
+    let run = runIds.get(runId);
+    if (run === undefined) runIds.set(runId, (run = runId));
+    let list = column !== null ? [stringOf(row, "column_name")] : columns === null ? null : (JSON.parse(stringOf(row, "columns")) as string[]);
+    if (list !== null && !isSortedSet(list)) list = [...new Set(list)].sort(compareStrings);
+    grants[i] = {
+      grantee: (granteeObjects[kind][granteeId] ??= { kind, name: grantees[kind].names[granteeId]! }),
       privilege: privilege as Privilege,
-      object: { schema: stringOf(row, "schema_name"), table: nullableString(row, "table_name"), columns: null },
+      object: { schema: schemas.names[schemaId]!, table: tableId < 0 ? null : tables.names[tableId]!, columns: list },
+      because: reasons,
+      runId: run,
     };
-    const rawBecause = nullableString(row, "because") ?? "[]";
-    let because = becauseCache.get(rawBecause);
-    if (because === undefined) {
-      because = JSON.parse(rawBecause) as string[];
-      becauseCache.set(rawBecause, because);
-    }
-    const runId = stringOf(row, "run_id");
-    const grantedAt = String(row.granted_at ?? "");
-    const bySlot = column === null ? tableSlots : columnSlots;
-    const slot = bySlot.get(grant);
-    if (slot === undefined) {
-      const created: RecordedSlot = { grant, columns: column === null ? null : [column], because, ownBecause: false, runId, grantedAt };
-      bySlot.set(grant, created);
-      slots.push(created);
-      continue;
-    }
-    if (column !== null) slot.columns?.push(column);
-    if (slot.because !== because) {
-      for (const reason of because) {
-        if (slot.because.includes(reason)) continue;
-        if (!slot.ownBecause) {
-          slot.because = [...slot.because];
-          slot.ownBecause = true;
-        }
-        (slot.because as string[]).push(reason);
-      }
-    }
-    if (grantedAt > slot.grantedAt || (grantedAt === slot.grantedAt && runId > slot.runId)) {
-      slot.runId = runId;
-      slot.grantedAt = grantedAt;
-    }
   }
-  return slots
-    .map((slot) => ({ key: `${grantSlotKey(slot.grant)}${slot.columns === null ? "" : "\u0001"}`, slot }))
-    .sort((a, b) => compareStrings(a.key, b.key))
-    .map(({ slot }) => ({
-      ...slot.grant,
-      object: { ...slot.grant.object, columns: slot.columns === null ? null : [...new Set(slot.columns)].sort(compareStrings) },
-      because: slot.because,
-      runId: slot.runId,
-    }));
+
+  // The order of grantSlotKey: kind ("group" < "role"), grantee, schema, table (schema level first), privilege.
+  const groupRanks = grantees.group.ranks();
+  const roleRanks = grantees.role.ranks();
+  const schemaRanks = schemas.ranks();
+  const tableRanks = tables.ranks();
+  for (let i = 0; i < count; i++) {
+    const id = granteeKeys[i]! >>> 1;
+    granteeKeys[i] = granteeKeys[i]! & 1 ? groupRanks.length + roleRanks[id]! : groupRanks[id]!;
+    schemaKeys[i] = schemaRanks[schemaKeys[i]!]!;
+    if (tableKeys[i] !== 0) tableKeys[i] = 1 + tableRanks[tableKeys[i]! - 1]!;
+  }
+  const order = orderByKeys(count, [
+    { values: granteeKeys, size: groupRanks.length + roleRanks.length },
+    { values: schemaKeys, size: schemaRanks.length },
+    { values: tableKeys, size: tableRanks.length + 1 },
+    { values: formKeys, size: PRIVILEGE_RANK.size * 2 },
+  ]);
+  const sameSlot = (i: number, j: number): boolean =>
+    granteeKeys[i] === granteeKeys[j] && schemaKeys[i] === schemaKeys[j] && tableKeys[i] === tableKeys[j] && formKeys[i] === formKeys[j];
+
+  const recorded: RecordedGrant[] = [];
+  for (let start = 0; start < count; ) {
+    const i = order[start]!;
+    let end = start + 1;
+    while (end < count && sameSlot(order[end]!, i)) end++;
+    recorded.push(end === start + 1 ? grants[i]! : mergedGrant(order.subarray(start, end), grants, rows));
+    start = end;
+  }
+  return recorded;
+}
+
+/**
+ * Several rows of one slot form (a split column list, rows left by 0001): one grant with their
+ * columns and explanations; the latest row names the run.
+ */
+function mergedGrant(rowIds: Uint32Array, grants: readonly RecordedGrant[], rows: readonly Row[]): RecordedGrant {
+  const first = grants[rowIds[0]!]!;
+  const columns: string[] = [];
+  const because: string[] = [];
+  let latest = rowIds[0]!;
+  for (const i of rowIds) {
+    const grant = grants[i]!;
+    columns.push(...(grant.object.columns ?? []));
+    for (const reason of grant.because) if (!because.includes(reason)) because.push(reason);
+    const grantedAt = String(rows[i]!.granted_at ?? "");
+    const latestAt = String(rows[latest]!.granted_at ?? "");
+    if (grantedAt > latestAt || (grantedAt === latestAt && grant.runId > grants[latest]!.runId)) latest = i;
+  }
+  return {
+    ...first,
+    object: { ...first.object, columns: first.object.columns === null ? null : [...new Set(columns)].sort(compareStrings) },
+    because,
+    runId: grants[latest]!.runId,
+  };
 }
 
 export type RecordedRunStatus = "running" | "succeeded" | "failed" | "refused";

@@ -54,9 +54,10 @@ describe.each(executorBackends())("migrations on $name", (backend) => {
       alreadyApplied: [],
     });
     expect(await stateSchemaExists(executor, "state_a")).toBe(true);
-    expect(await tablesOf("state_a")).toEqual(["grants", "migrations", "runs", "tag_assignments"]);
+    expect(await tablesOf("state_a")).toEqual(["grant_slots", "grants", "migrations", "runs", "tag_assignments"]);
     expect(await executor.query("SELECT version, name, applied_at FROM state_a.migrations ORDER BY version")).toEqual([
       { version: "0001", name: "0001_init.sql", applied_at: "2026-11-23T19:00:00.000Z" },
+      { version: "0002", name: "0002_grant_slots.sql", applied_at: "2026-11-23T19:00:00.000Z" },
     ]);
 
     expect(await runMigrations(executor, "state_a")).toEqual({ applied: [], alreadyApplied: files });
@@ -72,13 +73,13 @@ describe.each(executorBackends())("migrations on $name", (backend) => {
   it("applies a new file after the applied ones, in version order", async () => {
     await runMigrations(executor, "state_b", { dir });
     await writeFile(join(dir, "0010_later.sql"), "CREATE TABLE IF NOT EXISTS ${schema}.later (x BIGINT);\n");
-    await writeFile(join(dir, "0002_extra.sql"), "-- extra\nCREATE TABLE IF NOT EXISTS ${schema}.extra (x BIGINT);\n");
-    expect(await pendingMigrations(executor, "state_b", { dir })).toEqual(["0002_extra.sql", "0010_later.sql"]);
+    await writeFile(join(dir, "0003_extra.sql"), "-- extra\nCREATE TABLE IF NOT EXISTS ${schema}.extra (x BIGINT);\n");
+    expect(await pendingMigrations(executor, "state_b", { dir })).toEqual(["0003_extra.sql", "0010_later.sql"]);
     expect(await runMigrations(executor, "state_b", { dir })).toEqual({
-      applied: ["0002_extra.sql", "0010_later.sql"],
-      alreadyApplied: ["0001_init.sql"],
+      applied: ["0003_extra.sql", "0010_later.sql"],
+      alreadyApplied: ["0001_init.sql", "0002_grant_slots.sql"],
     });
-    expect(await tablesOf("state_b")).toEqual(["extra", "grants", "later", "migrations", "runs", "tag_assignments"]);
+    expect(await tablesOf("state_b")).toEqual(["extra", "grant_slots", "grants", "later", "migrations", "runs", "tag_assignments"]);
   });
 
   it("refuses when an applied file changed", async () => {
@@ -99,17 +100,17 @@ describe.each(executorBackends())("migrations on $name", (backend) => {
 
   it("rolls back a failing file with its record, and applies it once fixed", async () => {
     await runMigrations(executor, "state_e", { dir });
-    const broken = join(dir, "0002_broken.sql");
+    const broken = join(dir, "0003_broken.sql");
     await writeFile(broken, "CREATE TABLE ${schema}.half (x BIGINT);\nINSERT INTO ${schema}.nowhere VALUES (1);\n");
     await expect(runMigrations(executor, "state_e", { dir })).rejects.toMatchObject({
       code: "MIGRATION_FAILED",
-      message: expect.stringContaining("0002_broken.sql"),
+      message: expect.stringContaining("0003_broken.sql"),
     });
     expect(await tablesOf("state_e")).not.toContain("half");
-    expect(await pendingMigrations(executor, "state_e", { dir })).toEqual(["0002_broken.sql"]);
+    expect(await pendingMigrations(executor, "state_e", { dir })).toEqual(["0003_broken.sql"]);
 
     await writeFile(broken, "CREATE TABLE ${schema}.half (x BIGINT);\n");
-    expect((await runMigrations(executor, "state_e", { dir })).applied).toEqual(["0002_broken.sql"]);
+    expect((await runMigrations(executor, "state_e", { dir })).applied).toEqual(["0003_broken.sql"]);
     expect(await tablesOf("state_e")).toContain("half");
   });
 });
