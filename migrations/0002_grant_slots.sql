@@ -7,7 +7,7 @@
 -- A slot holds at most one whole-table row; a column list too long for one row (a table may have
 -- 1600 columns of 127 bytes; a statement is at most 100 KB, a Data API result row 64 KB) is split
 -- over several rows of the same slot, which the reader merges.
--- Rows left in `grants` by 0001 are still read, merged with these, and moved here by the service.
+-- Rows 0001 left in `grants` are still read and merged with these; writing a slot deletes them.
 CREATE TABLE IF NOT EXISTS ${schema}.grant_slots (
   slot_key VARCHAR(4096) NOT NULL,
   grantee_kind VARCHAR(8) NOT NULL,
