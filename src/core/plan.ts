@@ -232,7 +232,9 @@ export function planChanges(input: PlanInput): Plan {
         if (grant.length > 0) change("grant", grant, widened ? (recCols.size > 0 ? "grantBecauseColumnsWidened" : "grantBecausePolicy") : "grantBecauseDriftRepair");
         if (narrowed.length > 0) record("forget", narrowed);
         const toRecord = wantCols.filter((c) => recCols.has(c) || grant.includes(c));
-        if (grant.length > 0 && toRecord.length > 0) record("record", toRecord);
+        // A slot's state row lists its columns: after a change, record the columns that stay
+        // (StateRowChange contract), not only those that join.
+        if ((grant.length > 0 || narrowed.length > 0) && toRecord.length > 0) record("record", toRecord);
         if (changes.length === 0 && narrowed.length === 0) unchanged++;
       }
     } else {

@@ -111,7 +111,7 @@ const rows: readonly Row[] = [
     desired: [desired("analyst", "SELECT", "sales.orders(id)")],
     recorded: [recorded("analyst", "SELECT", "sales.orders(amount,id)")],
     held: [grant("analyst", "SELECT", "sales.orders(amount,id)")],
-    steps: ["revoke SELECT sales.orders(amount) analyst | forget sales.orders(amount)"],
+    steps: ["revoke SELECT sales.orders(amount) analyst | forget sales.orders(amount), record sales.orders(id)"],
   },
   {
     situation: "subset (id) -> (amount,id): grant only (amount)",
@@ -167,7 +167,7 @@ const rows: readonly Row[] = [
     desired: [desired("analyst", "SELECT", "sales.orders(id)")],
     recorded: [recorded("analyst", "SELECT", "sales.orders(gone,id)")],
     held: [grant("analyst", "SELECT", "sales.orders(id)")],
-    steps: [" | forget sales.orders(gone)"],
+    steps: [" | forget sales.orders(gone), record sales.orders(id)"],
   },
   // Grants made outside the service
   {
@@ -211,7 +211,7 @@ const rows: readonly Row[] = [
     desired: [desired("bi", "SELECT", "sales.customers(id)")],
     recorded: [recorded("bi", "SELECT", "sales.customers(id,name)")],
     held: [grant("bi", "SELECT", "sales.customers")],
-    steps: [" | forget sales.customers(name)"],
+    steps: [" | forget sales.customers(name), record sales.customers(id)"],
     warning: /wider than the columns Lake Formation allows/,
   },
   {
