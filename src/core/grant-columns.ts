@@ -19,6 +19,8 @@ export class GrantRegistry {
   readonly #columnIds = new Map<string, number>();
   readonly #columnListIds = new Map<readonly string[], number>();
   #indexedColumnLists = 1;
+  /** Per column-list id, the first id with the same content (filled when indexed). */
+  readonly #canonical: number[] = [0];
   readonly #becauseIds = new Map<readonly string[], number>();
   readonly #becauseTextIds = new Map<string, number>();
 
@@ -50,11 +52,7 @@ export class GrantRegistry {
     if (columns === null) return 0;
     let id = this.#columnListIds.get(columns);
     if (id !== undefined) return id;
-    // Lists added by addColumns join the content index only now that a lookup by content happens.
-    for (; this.#indexedColumnLists < this.#columnLists.length; this.#indexedColumnLists++) {
-      const key = this.columnList(this.#indexedColumnLists)!.join("\u0000");
-      if (!this.#columnIds.has(key)) this.#columnIds.set(key, this.#indexedColumnLists);
-    }
+    this.#indexColumnLists();
     // NUL joins: no column name contains it.
     const key = columns.join("\u0000");
     id = this.#columnIds.get(key);
@@ -62,11 +60,31 @@ export class GrantRegistry {
       id = this.#columnLists.length;
       this.#columnLists.push(columns);
       this.#makeColumns.push(undefined);
+      this.#canonical.push(id);
       this.#columnIds.set(key, id);
       this.#indexedColumnLists = this.#columnLists.length;
     }
     this.#columnListIds.set(columns, id);
     return id;
+  }
+
+  /** Lists added by addColumns join the content index only once content matters. */
+  #indexColumnLists(): void {
+    for (; this.#indexedColumnLists < this.#columnLists.length; this.#indexedColumnLists++) {
+      const id = this.#indexedColumnLists;
+      const key = this.columnList(id)!.join("\u0000");
+      const first = this.#columnIds.get(key);
+      if (first === undefined) this.#columnIds.set(key, id);
+      this.#canonical[id] = first ?? id;
+    }
+  }
+
+  /** Whether two column-list ids hold the same list (ids from addColumns may differ for one content). */
+  sameColumns(a: number, b: number): boolean {
+    if (a === b) return true;
+    if (a === 0 || b === 0) return false;
+    this.#indexColumnLists();
+    return this.#canonical[a] === this.#canonical[b];
   }
 
   /**
@@ -77,6 +95,7 @@ export class GrantRegistry {
   addColumns(columns: readonly string[]): number {
     this.#columnLists.push(columns);
     this.#makeColumns.push(undefined);
+    this.#canonical.push(-1);
     return this.#columnLists.length - 1;
   }
 
@@ -87,6 +106,7 @@ export class GrantRegistry {
   addLazyColumns(make: () => readonly string[]): number {
     this.#columnLists.push(undefined);
     this.#makeColumns.push(make);
+    this.#canonical.push(-1);
     return this.#columnLists.length - 1;
   }
 

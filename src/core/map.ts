@@ -99,7 +99,7 @@ export function mapEntitlements(entitlements: Entitlements, mapping: MappingConf
   // Per (table, column set): the registry id of that column list, mapped, distinct and sorted (0: none valid).
   const subsetLists = new Map<number, number>();
   const subsetList = (tableId: number, columnSet: number): number => {
-    const key = tableId * entitlements.columnSets.size + columnSet;
+    const key = columnSet * tables.length + tableId;
     let id = subsetLists.get(key);
     if (id === undefined) {
       // A table whose column names are all valid has a non-empty list for every column set of its

@@ -275,8 +275,8 @@ export function planChanges(input: PlanInput): Plan {
     // grant); they decide exactly what the general logic in visit() would, without objects.
     if (desired >= 0 && recordedCount === 1 && heldCount > 0) {
       const columns = D.columns[desired]!;
-      let same = R.columns[recordedRows[0]!] === columns && (columns === 0 || heldCount === 1);
-      for (let h = 0; same && h < heldCount; h++) same = H.columns[heldRows[h]!] === columns;
+      let same = registry.sameColumns(R.columns[recordedRows[0]!]!, columns) && (columns === 0 || heldCount === 1);
+      for (let h = 0; same && h < heldCount; h++) same = registry.sameColumns(H.columns[heldRows[h]!]!, columns);
       if (same) {
         unchanged++;
         continue;
