@@ -235,38 +235,43 @@ export class GrantColumns {
   }
 
   /**
-   * Each row's position in plan order as one number: object rank, then grantee rank, then
-   * privilege name (exact below 2^31 objects and 2^17 grantees).
+   * The rows in plan order (schema, the schema itself before its tables, table, grantee kind and
+   * name, privilege name), with each row's position as one number, ascending: `keys[k]` belongs to
+   * row `order[k]` (exact below 2^31 objects and 2^17 grantees). Two stable counting sorts, by
+   * grantee and privilege, then by object: linear, and nothing allocated per row.
    */
-  planKeys(objectRank: Int32Array, granteeRank: Int32Array): Float64Array {
-    const keys = new Float64Array(this.length);
-    for (let i = 0; i < this.length; i++) {
-      keys[i] = objectRank[this.object[i]!]! * 2_097_152 + granteeRank[this.grantee[i]!]! * 16 + PRIVILEGE_RANK[this.privilege[i]!]!;
-    }
-    return keys;
-  }
-
-  /**
-   * Row indexes in plan order (the order of planKeys): two stable counting sorts, by grantee and
-   * privilege, then by object. Linear, and no comparison or allocation per row.
-   */
-  planOrder(objectRank: Int32Array, granteeRank: Int32Array): Int32Array {
+  planOrder(objectRank: Int32Array, granteeRank: Int32Array): { readonly order: Int32Array; readonly keys: Float64Array } {
     const n = this.length;
-    const minorCount = granteeRank.length * 16;
-    const byMinor = countingSort(n, minorCount, (i) => granteeRank[this.grantee[i]!]! * 16 + PRIVILEGE_RANK[this.privilege[i]!]!, null);
-    return countingSort(n, objectRank.length, (i) => objectRank[this.object[i]!]!, byMinor);
+    const major = new Int32Array(n);
+    const minor = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      major[i] = objectRank[this.object[i]!]!;
+      minor[i] = granteeRank[this.grantee[i]!]! * 16 + PRIVILEGE_RANK[this.privilege[i]!]!;
+    }
+    const byMinor = countingSort(n, granteeRank.length * 16, minor, null);
+    const order = countingSort(n, objectRank.length, major, byMinor);
+    const keys = new Float64Array(n);
+    for (let k = 0; k < n; k++) {
+      const row = order[k]!;
+      keys[k] = major[row]! * 2_097_152 + minor[row]!;
+    }
+    return { order, keys };
   }
 }
 
-/** Stable counting sort of rows 0..n-1 (or of `input`, a permutation of them) by a key in [0, range). */
-function countingSort(n: number, range: number, key: (row: number) => number, input: Int32Array | null): Int32Array {
+/** Stable counting sort of rows 0..n-1 (or of `input`, a permutation of them) by key[row] in [0, range). */
+function countingSort(n: number, range: number, key: Int32Array, input: Int32Array | null): Int32Array {
   const starts = new Int32Array(range + 1);
-  for (let i = 0; i < n; i++) starts[key(i) + 1]!++;
+  for (let i = 0; i < n; i++) starts[key[i]! + 1]!++;
   for (let k = 1; k <= range; k++) starts[k]! += starts[k - 1]!;
   const output = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    const row = input === null ? i : input[i]!;
-    output[starts[key(row)]!++] = row;
+  if (input === null) {
+    for (let i = 0; i < n; i++) output[starts[key[i]!]!++] = i;
+  } else {
+    for (let i = 0; i < n; i++) {
+      const row = input[i]!;
+      output[starts[key[row]!]!++] = row;
+    }
   }
   return output;
 }

@@ -119,12 +119,10 @@ export function planChanges(input: PlanInput): Plan {
   const H = columnsOf(inventory.held);
   const objectRank = registry.objectRanks();
   const granteeRank = registry.granteeRanks();
-  const dKeys = D.planKeys(objectRank, granteeRank);
-  const rKeys = R.planKeys(objectRank, granteeRank);
-  const hKeys = H.planKeys(objectRank, granteeRank);
-  const dOrder = D.planOrder(objectRank, granteeRank);
-  const rOrder = R.planOrder(objectRank, granteeRank);
-  const hOrder = H.planOrder(objectRank, granteeRank);
+  // Each side in plan order: `xOrder[k]` is a row, `xKeys[k]` its position, ascending.
+  const { order: dOrder, keys: dKeys } = D.planOrder(objectRank, granteeRank);
+  const { order: rOrder, keys: rKeys } = R.planOrder(objectRank, granteeRank);
+  const { order: hOrder, keys: hKeys } = H.planOrder(objectRank, granteeRank);
 
   const steps: PlanStep[] = [];
   const exists = new ExistenceIndex(inventory);
@@ -258,17 +256,17 @@ export function planChanges(input: PlanInput): Plan {
   while (di < dLength || ri < rLength) {
     // The next slot in plan order among desired and recorded; slots only held (through grants made
     // outside the service) are not the service's business.
-    const dKey = di < dLength ? dKeys[dOrder[di]!]! : Infinity;
-    const rKey = ri < rLength ? rKeys[rOrder[ri]!]! : Infinity;
+    const dKey = di < dLength ? dKeys[di]! : Infinity;
+    const rKey = ri < rLength ? rKeys[ri]! : Infinity;
     const key = dKey <= rKey ? dKey : rKey;
     // Desired slots are distinct; if a caller passes one twice, the later one wins.
     let desired = -1;
-    while (di < dLength && dKeys[dOrder[di]!] === key) desired = dOrder[di++]!;
+    while (di < dLength && dKeys[di] === key) desired = dOrder[di++]!;
     let recordedCount = 0;
-    while (ri < rLength && rKeys[rOrder[ri]!] === key) recordedRows[recordedCount++] = rOrder[ri++]!;
-    while (hi < hLength && hKeys[hOrder[hi]!]! < key) hi++;
+    while (ri < rLength && rKeys[ri] === key) recordedRows[recordedCount++] = rOrder[ri++]!;
+    while (hi < hLength && hKeys[hi]! < key) hi++;
     let heldCount = 0;
-    while (hi < hLength && hKeys[hOrder[hi]!] === key) heldRows[heldCount++] = hOrder[hi++]!;
+    while (hi < hLength && hKeys[hi] === key) heldRows[heldCount++] = hOrder[hi++]!;
     if (recordedCount > 0) recordedSlots++;
 
     // Fast paths for the two cases that dominate large catalogs (the steady state, and a first
