@@ -81,30 +81,61 @@ export function* iterateBatches(plan: Plan, options: RenderOptions): Generator<B
   const maxObjects = options.maxBatchObjects ?? MAX_BATCH_OBJECTS;
   const units = renderUnits(plan.steps, options.dialect, Math.min(maxObjects, MAX_OBJECTS_PER_STATEMENT), maxBytes);
   let current: Unit[] = [];
-  let estimate = 0;
+  let sql = 0;
+  let state = NO_STATE;
   let objects = 0;
   for (const unit of units) {
-    const cost = unit.sql.length + estimateStateStatements(unit.steps, maxBytes);
     // State-only units touch no object of the target.
     const touched = unit.sql.length === 0 ? 0 : unit.steps.length;
-    if (current.length > 0 && (estimate + cost > maxStatements || objects + touched > maxObjects)) {
+    const merged = addStateEstimate(state, unit.steps);
+    if (current.length > 0 && (sql + unit.sql.length + stateStatements(merged, maxBytes) > maxStatements || objects + touched > maxObjects)) {
       yield* finishBatch(current, options, maxStatements);
       current = [];
-      estimate = 0;
+      sql = 0;
       objects = 0;
-    }
+      state = addStateEstimate(NO_STATE, unit.steps);
+    } else state = merged;
     current.push(unit);
-    estimate += cost;
+    sql += unit.sql.length;
     objects += touched;
   }
   if (current.length > 0) yield* finishBatch(current, options, maxStatements);
 }
 
-/** State rows are a few hundred bytes each; a DELETE and an INSERT per ~100 KB of rows. */
-function estimateStateStatements(steps: readonly PlanStep[], maxBytes: number): number {
-  let rows = 0;
-  for (const step of steps) for (const r of step.records) rows += r.grant.object.columns?.length ?? 1;
-  return rows === 0 ? 0 : 2 * Math.ceil((rows * 600) / maxBytes) + 0.01;
+/**
+ * What a batch's state rows will take (migrations/0002: a row per slot, its columns as a JSON list):
+ * an estimate, for packing batches; finishBatch splits a batch whose real statements overflow.
+ */
+interface StateEstimate {
+  readonly insertBytes: number;
+  readonly deleteBytes: number;
+  readonly deletes: boolean;
+}
+
+const NO_STATE: StateEstimate = { insertBytes: 0, deleteBytes: 0, deletes: false };
+
+function addStateEstimate(state: StateEstimate, steps: readonly PlanStep[]): StateEstimate {
+  let { insertBytes, deleteBytes, deletes } = state;
+  for (const step of steps) {
+    for (const record of step.records) {
+      const columns = record.grant.object.columns;
+      let columnBytes = 0;
+      if (columns !== null) for (const c of columns) columnBytes += c.length + 4;
+      if (record.op === "record") insertBytes += 600 + columnBytes;
+      if (record.op === "forget" || record.fresh !== true) {
+        // The slot's key, and the key of each row version 0001 may have left per column.
+        deletes = true;
+        deleteBytes += 200 + 150 * (columns?.length ?? 1);
+      }
+    }
+  }
+  return { insertBytes, deleteBytes, deletes };
+}
+
+/** INSERTs of ~maxBytes each; when anything is deleted, up to four kinds of DELETE plus their overflow. */
+function stateStatements(state: StateEstimate, maxBytes: number): number {
+  const inserts = Math.ceil(state.insertBytes / maxBytes);
+  return state.deletes ? inserts + 4 + Math.ceil(state.deleteBytes / maxBytes) : inserts;
 }
 
 function finishBatch(units: readonly Unit[], options: RenderOptions, maxStatements: number): Batch[] {

@@ -8,7 +8,7 @@ import type { Lease, RunLock } from "../lock/lock.js";
 import type { SqlExecutor } from "../target/executor.js";
 import { runMigrations } from "../target/migrate.js";
 import { checkTargetPermissions } from "../target/preflight.js";
-import { lastCatalogHash, recordRunEnd, recordRunStart, renderTagAssignmentStatements } from "../target/state-store.js";
+import { lastCatalogHash, moveLegacyGrants, recordRunEnd, recordRunStart, renderTagAssignmentStatements } from "../target/state-store.js";
 import { type ApplyResult, applyPlan } from "./apply.js";
 import { computePlan, type ProgressSink } from "./compute-plan.js";
 import { targetKey } from "./wiring.js";
@@ -89,6 +89,9 @@ export async function reconcile(options: ReconcileOptions): Promise<RunSummary> 
   try {
     const migrations = await runMigrations(executor, config.stateSchema);
     if (migrations.applied.length > 0) log.info({ applied: migrations.applied }, "state schema migrated");
+    // Grants recorded before migration 0002 (a row per column) move to one row per slot, once.
+    const moved = await moveLegacyGrants(executor, config.stateSchema);
+    if (moved > 0) log.info({ moved }, "grants recorded before migration 0002 moved to grant_slots");
     const computed = await computePlan({ config, source: options.source, executor, force: options.force ?? false, ...(options.progress ? { progress: options.progress } : {}) });
     plan = computed.plan;
     catalogHash = computed.catalogHash;
