@@ -26,8 +26,9 @@ const flag = (name: string, fallback: string): string => {
 
 type Result = Record<string, unknown> & { ms?: number; maxRssMb: number };
 
+/** Each phase runs with a 1 GB heap, the DESIGN §6 limit: a phase whose live set exceeds it fails. */
 async function phase(name: string, ...args: string[]): Promise<Result> {
-  const { stdout } = await run(process.execPath, ["--import", "tsx", "bench/phase.ts", name, ...args], { maxBuffer: 64 * 1024 * 1024, env: { ...process.env, NODE_OPTIONS: "--max-old-space-size=4096" } });
+  const { stdout } = await run(process.execPath, ["--import", "tsx", "bench/phase.ts", name, ...args], { maxBuffer: 64 * 1024 * 1024, env: { ...process.env, NODE_OPTIONS: "--max-old-space-size=1024" } });
   const line = stdout.trim().split("\n").pop()!;
   return JSON.parse(line) as Result;
 }

@@ -82,7 +82,7 @@ async function core(): Promise<void> {
     tables: Number(arg("tables")),
     resolveMs, mapMs, planMs, renderMs,
     totalMs: resolveMs + mapMs + planMs + renderMs,
-    changes: plan.changes.length,
+    changes: plan.summary.grants + plan.summary.revokes,
     desiredGrants: desired.columns.length,
     columnSubsets: desired.columns.columns.subarray(0, desired.columns.length).filter((c) => c !== 0).length,
     statements, batches, sqlMb: Math.round(sqlBytes / 1e6),

@@ -11,6 +11,7 @@ import {
   type RecordedGrant,
   compareStrings,
   granteeKey,
+  PRIVILEGES,
 } from "./grants.js";
 import { GrantColumns, GrantRegistry } from "./grant-columns.js";
 
@@ -125,6 +126,10 @@ export function planChanges(input: PlanInput): Plan {
   const { order: hOrder, keys: hKeys } = H.planOrder(objectRank, granteeRank);
 
   const steps: PlanStep[] = [];
+  // Each step's plan key, and the first grants kept as desired rows with theirs.
+  const stepKeys: number[] = [];
+  const freshRows: number[] = [];
+  const freshKeys: number[] = [];
   const exists = new ExistenceIndex(inventory);
   const grantState = new Int8Array(registry.grantees.length); // 0 unknown, 1 exists, 2 missing
   const objectState = new Int8Array(registry.objects.length);
@@ -132,6 +137,13 @@ export function planChanges(input: PlanInput): Plan {
     if (grantState[grantee] === 0) grantState[grantee] = exists.granteeExists(registry.grantees[grantee]!) ? 1 : 2;
     if (objectState[object] === 0) objectState[object] = exists.objectState(registry.objects[object]!) === true ? 1 : 2;
     return grantState[grantee] === 1 && objectState[object] === 1;
+  };
+  // Whether the target table has every column of a list (0: the whole object, nothing to check).
+  const columnsExist = (object: number, columns: number): boolean => {
+    if (columns === 0) return true;
+    const ref = registry.objects[object]!;
+    const present = ref.table === null ? undefined : exists.columns(ref.schema, ref.table);
+    return present !== undefined && registry.columnList(columns)!.every((c) => present.has(c));
   };
   const pending: PendingGrant[] = [];
   let unchanged = 0;
@@ -280,10 +292,10 @@ export function planChanges(input: PlanInput): Plan {
         continue;
       }
     }
-    if (desired >= 0 && D.columns[desired] === 0 && recordedCount === 0 && heldCount === 0 && existsAt(D.grantee[desired]!, D.object[desired]!)) {
-      const grant = D.grantAt(desired, registry);
-      const first: Change = { op: "grant", grantee: grant.grantee, privilege: grant.privilege, object: grant.object, because: grant.because, reason: "grantBecausePolicy" };
-      steps.push({ changes: [first], records: [{ op: "record", grant, because: grant.because, fresh: true }] });
+    if (desired >= 0 && recordedCount === 0 && heldCount === 0 && existsAt(D.grantee[desired]!, D.object[desired]!) && columnsExist(D.object[desired]!, D.columns[desired]!)) {
+      // A first grant: kept as its row, its step is made only when rendered or asked for.
+      freshRows.push(desired);
+      freshKeys.push(key);
       continue;
     }
     let heldFull = false;
@@ -293,34 +305,149 @@ export function planChanges(input: PlanInput): Plan {
       if (list === null) heldFull = true;
       else heldColumns = heldColumns === null ? [...list] : [...new Set([...heldColumns, ...list])];
     }
+    const stepCount = steps.length;
     visit({
       desired: desired >= 0 ? D.grantAt(desired, registry) : undefined,
       recorded: recordedCount > 0 ? recordedRows.slice(0, recordedCount).map((i) => R.grantAt(i, registry)) : undefined,
       heldFull,
       heldColumns,
     });
+    if (steps.length > stepCount) stepKeys.push(key);
   }
 
-  // Steps are sorted by slot and each step holds one slot's changes: ordering them by op within the
-  // step gives the (schema, table, grantee, privilege, op) order without a global sort.
-  const changes = steps.flatMap((s) => (s.changes.length > 1 ? [...s.changes].sort((a, b) => compareStrings(a.op, b.op)) : s.changes));
-  const grants = changes.filter((c) => c.op === "grant").length;
-  const revokes = changes.length - grants;
+  let grants = freshRows.length;
+  let revokes = 0;
+  for (const step of steps) {
+    for (const c of step.changes) {
+      if (c.op === "grant") grants++;
+      else revokes++;
+    }
+  }
   const stateOnly = steps.filter((s) => s.changes.length === 0).length;
   const safety = checkSafety(input, revokes, recordedSlots);
   // Slots are visited in plan order and each yields at most one pending grant: already sorted.
   const pendingSorted = pending;
-  return {
-    changes,
-    steps,
+  const fresh = new FreshGrants(D, registry, Int32Array.from(freshRows));
+  let allSteps: PlanStep[] | undefined;
+  let allChanges: Change[] | undefined;
+  const plan: Plan = {
+    // Built on first access only: a first apply of a large catalog renders its batches from the
+    // parts (planParts) and never holds a step per grant.
+    get steps(): readonly PlanStep[] {
+      allSteps ??= mergeByKey(steps, stepKeys, fresh, freshKeys);
+      return allSteps;
+    },
+    // Steps are sorted by slot and each step holds one slot's changes: ordering them by op within the
+    // step gives the (schema, table, grantee, privilege, op) order without a global sort.
+    get changes(): readonly Change[] {
+      allChanges ??= this.steps.flatMap((s) => (s.changes.length > 1 ? [...s.changes].sort((a, b) => compareStrings(a.op, b.op)) : s.changes));
+      return allChanges;
+    },
     pending: pendingSorted,
     // The planner's own warnings follow the input's order of grants: sorted, so plans compare byte for byte.
     warnings: [...new Set([...input.diagnostics.map(formatDiagnostic), ...diagnostics.slice(input.diagnostics.length).map(formatDiagnostic).sort(compareStrings)])],
     summary: { grants, revokes, pending: pending.length, unchanged, stateOnly },
     safety,
     complete: pendingSorted.length === 0,
-    applyable: steps.length > 0 && !safety.refused,
+    applyable: steps.length + fresh.length > 0 && !safety.refused,
   };
+  PARTS.set(plan, { steps, fresh });
+  return plan;
+}
+
+/**
+ * First grants (nothing recorded or held, every column present), in plan order, as rows of the
+ * desired columns: on a first apply they are nearly every change.
+ */
+export class FreshGrants {
+  readonly #columns: GrantColumns;
+  readonly #registry: GrantRegistry;
+  readonly #rows: Int32Array;
+  #made: PlanStep[] | undefined;
+
+  constructor(columns: GrantColumns, registry: GrantRegistry, rows: Int32Array) {
+    this.#columns = columns;
+    this.#registry = registry;
+    this.#rows = rows;
+  }
+
+  get length(): number {
+    return this.#rows.length;
+  }
+
+  granteeAt(i: number): Grantee {
+    return this.#registry.grantees[this.#columns.grantee[this.#rows[i]!]!]!;
+  }
+
+  privilegeAt(i: number): Privilege {
+    return PRIVILEGES[this.#columns.privilege[this.#rows[i]!]!]!;
+  }
+
+  /** The whole object (its columns are null even for a column grant): see hasColumns. */
+  objectAt(i: number): ObjectRef {
+    return this.#registry.objects[this.#columns.object[this.#rows[i]!]!]!;
+  }
+
+  /** Whether grant i is on a column subset. */
+  hasColumns(i: number): boolean {
+    return this.#columns.columns[this.#rows[i]!] !== 0;
+  }
+
+  /**
+   * The step of grant i: the grant and its state row. Made on each call, unless plan.steps was
+   * built: then the same objects as there.
+   */
+  stepAt(i: number): PlanStep {
+    return this.#made?.[i] ?? this.#make(i);
+  }
+
+  /** Every step, kept: what plan.steps is built from. */
+  allSteps(): readonly PlanStep[] {
+    this.#made ??= Array.from({ length: this.#rows.length }, (_, i) => this.#make(i));
+    return this.#made;
+  }
+
+  #make(i: number): PlanStep {
+    const grant = this.#columns.grantAt(this.#rows[i]!, this.#registry);
+    const change: Change = { op: "grant", grantee: grant.grantee, privilege: grant.privilege, object: grant.object, because: grant.because, reason: "grantBecausePolicy" };
+    return { changes: [change], records: [{ op: "record", grant, because: grant.because, fresh: true }] };
+  }
+}
+
+/** The steps of a plan as the planner keeps them: other steps, and first grants as rows. */
+export interface PlanParts {
+  readonly steps: readonly PlanStep[];
+  readonly fresh: FreshGrants | null;
+}
+
+const PARTS = new WeakMap<Plan, PlanParts>();
+
+/** A plan's parts; a plan built elsewhere (tests) is all steps. */
+export function planParts(plan: Plan): PlanParts {
+  return PARTS.get(plan) ?? { steps: plan.steps, fresh: null };
+}
+
+/** The schemas a plan changes anything in, without building its steps. */
+export function planSchemas(plan: Plan): string[] {
+  const { steps, fresh } = planParts(plan);
+  const schemas = new Set<string>();
+  for (const step of steps) for (const c of step.changes) schemas.add(c.object.schema);
+  for (let i = 0; fresh !== null && i < fresh.length; i++) schemas.add(fresh.objectAt(i).schema);
+  return [...schemas];
+}
+
+/** Steps and fresh grants merged by their plan keys (both ascending). */
+function mergeByKey(steps: readonly PlanStep[], stepKeys: readonly number[], fresh: FreshGrants, freshKeys: readonly number[]): PlanStep[] {
+  if (fresh.length === 0) return [...steps];
+  const made = fresh.allSteps();
+  const merged: PlanStep[] = [];
+  let s = 0;
+  let f = 0;
+  while (s < steps.length || f < fresh.length) {
+    if (f >= fresh.length || (s < steps.length && stepKeys[s]! < freshKeys[f]!)) merged.push(steps[s++]!);
+    else merged.push(made[f++]!);
+  }
+  return merged;
 }
 
 function checkSafety(input: PlanInput, revokes: number, recordedSlots: number): Plan["safety"] {

@@ -1,5 +1,5 @@
 import { compareStrings, type Dialect, type Grant, type Grantee, type ObjectRef } from "./grants.js";
-import type { Change, Plan, PlanStep, RecordChange } from "./plan.js";
+import { type Change, type FreshGrants, type Plan, type PlanStep, planParts, type RecordChange } from "./plan.js";
 import { byteLength, qualifiedName, quoteIdent } from "./sql.js";
 
 /** Data API limits (aws-facts §5.1, §5.3, trap 15). */
@@ -79,7 +79,8 @@ export function* iterateBatches(plan: Plan, options: RenderOptions): Generator<B
   const maxBytes = options.maxStatementBytes ?? MAX_STATEMENT_BYTES;
   const maxStatements = options.maxBatchStatements ?? MAX_BATCH_STATEMENTS;
   const maxObjects = options.maxBatchObjects ?? MAX_BATCH_OBJECTS;
-  const units = renderUnits(plan.steps, options.dialect, Math.min(maxObjects, MAX_OBJECTS_PER_STATEMENT), maxBytes);
+  const { steps, fresh } = planParts(plan);
+  const units = renderUnits(steps, fresh, options.dialect, Math.min(maxObjects, MAX_OBJECTS_PER_STATEMENT), maxBytes);
   let current: Unit[] = [];
   let sql = 0;
   let state = NO_STATE;
@@ -158,31 +159,56 @@ function finishBatch(units: readonly Unit[], options: RenderOptions, maxStatemen
   return [{ statements, changes: steps.flatMap((s) => s.changes), records }];
 }
 
-function renderUnits(steps: readonly PlanStep[], dialect: Dialect, maxObjects: number, maxBytes: number): Unit[] {
-  // op + grantee kind + privilege + object kind -> grantee name -> steps; no key string per step.
+/**
+ * The plan's units in execution order, made as they are consumed: state-only corrections, revokes,
+ * column changes, then grants merged per grantee and privilege (first grants from their rows, so
+ * a first apply never holds a step per grant).
+ */
+function* renderUnits(steps: readonly PlanStep[], fresh: FreshGrants | null, dialect: Dialect, maxObjects: number, maxBytes: number): Generator<Unit> {
+  // op + grantee kind + privilege + object kind -> grantee name -> steps (or fresh grant indexes); no key string per step.
   const mergeable = new Map<string, Map<string, PlanStep[]>>();
+  const freshGroups = new Map<string, Map<string, number[]>>();
   const single: Unit[] = [];
   const stateOnly: PlanStep[] = [];
   const names = new ObjectNames();
+  const add = <T>(groups: Map<string, Map<string, T[]>>, combo: string, name: string, item: T) => {
+    let byGrantee = groups.get(combo);
+    if (byGrantee === undefined) groups.set(combo, (byGrantee = new Map()));
+    const list = byGrantee.get(name);
+    if (list === undefined) byGrantee.set(name, [item]);
+    else list.push(item);
+  };
   for (const step of steps) {
     const only = step.changes.length === 1 ? step.changes[0]! : null;
     if (step.changes.length === 0) stateOnly.push(step);
     else if (only !== null && only.object.columns === null) {
-      const combo = `${only.op} ${only.grantee.kind} ${only.privilege} ${only.object.table === null ? "schema" : "table"}`;
-      let byGrantee = mergeable.get(combo);
-      if (byGrantee === undefined) mergeable.set(combo, (byGrantee = new Map()));
-      const list = byGrantee.get(only.grantee.name);
-      if (list === undefined) byGrantee.set(only.grantee.name, [step]);
-      else list.push(step);
+      add(mergeable, `${only.op} ${only.grantee.kind} ${only.privilege} ${only.object.table === null ? "schema" : "table"}`, only.grantee.name, step);
     } else {
       single.push({ sql: step.changes.flatMap((c) => renderColumnChunks(c, dialect, maxBytes)), steps: [step] });
     }
   }
-  const groups: { op: string; kind: string; name: string; privilege: string; object: string; steps: PlanStep[] }[] = [];
-  for (const [combo, byGrantee] of mergeable) {
-    const [op, kind, privilege, object] = combo.split(" ") as [string, string, string, string];
-    for (const [name, list] of byGrantee) groups.push({ op, kind, name, privilege, object, steps: list });
+  // First column grants stay one unit each, rendered when reached.
+  const freshSingles: number[] = [];
+  for (let i = 0; fresh !== null && i < fresh.length; i++) {
+    if (fresh.hasColumns(i)) {
+      freshSingles.push(i);
+      continue;
+    }
+    const grantee = fresh.granteeAt(i);
+    add(freshGroups, `grant ${grantee.kind} ${fresh.privilegeAt(i)} ${fresh.objectAt(i).table === null ? "schema" : "table"}`, grantee.name, i);
   }
+  type Group = { op: string; kind: string; name: string; privilege: string; object: string; steps?: PlanStep[]; fresh?: number[] };
+  const groups: Group[] = [];
+  const collect = (source: Map<string, Map<string, PlanStep[] | number[]>>, isFresh: boolean) => {
+    for (const [combo, byGrantee] of source) {
+      const [op, kind, privilege, object] = combo.split(" ") as [string, string, string, string];
+      for (const [name, list] of byGrantee) {
+        groups.push({ op, kind, name, privilege, object, ...(isFresh ? { fresh: list as number[] } : { steps: list as PlanStep[] }) });
+      }
+    }
+  };
+  collect(mergeable, false);
+  collect(freshGroups, true);
   // Revokes first; then grantee, privilege, schema grants before table grants: a stable order.
   groups.sort(
     (a, b) =>
@@ -190,13 +216,46 @@ function renderUnits(steps: readonly PlanStep[], dialect: Dialect, maxObjects: n
       compareStrings(a.kind, b.kind) ||
       compareStrings(a.name, b.name) ||
       compareStrings(a.privilege, b.privilege) ||
-      compareStrings(a.object, b.object),
+      compareStrings(a.object, b.object) ||
+      (a.fresh === undefined ? 0 : 1) - (b.fresh === undefined ? 0 : 1),
   );
-  const revokes: Unit[] = [];
-  const grants: Unit[] = [];
-  for (const group of groups) (group.op === "revoke" ? revokes : grants).push(...mergeSteps(group.steps, dialect, maxBytes, maxObjects, names));
-  const forgets: Unit[] = stateOnly.length > 0 ? [{ sql: [], steps: stateOnly }] : [];
-  return [...forgets, ...revokes, ...single, ...grants];
+  if (stateOnly.length > 0) yield { sql: [], steps: stateOnly };
+  for (const group of groups) if (group.op === "revoke") yield* mergeSteps(group.steps!, dialect, maxBytes, maxObjects, names);
+  yield* single;
+  for (const i of freshSingles) {
+    const step = fresh!.stepAt(i);
+    yield { sql: step.changes.flatMap((c) => renderColumnChunks(c, dialect, maxBytes)), steps: [step] };
+  }
+  for (const group of groups) {
+    if (group.op === "revoke") continue;
+    if (group.steps !== undefined) yield* mergeSteps(group.steps, dialect, maxBytes, maxObjects, names);
+    else yield* mergeFresh(group.fresh!, fresh!, dialect, maxBytes, maxObjects, names);
+  }
+}
+
+/** mergeSteps for first grants given by index: each chunk's steps are made when the chunk is reached. */
+function* mergeFresh(indexes: readonly number[], fresh: FreshGrants, dialect: Dialect, maxBytes: number, maxObjects: number, objectNames: ObjectNames): Generator<Unit> {
+  const first = fresh.objectAt(indexes[0]!);
+  const head = `GRANT ${fresh.privilegeAt(indexes[0]!)} ON ${first.table === null ? "SCHEMA" : "TABLE"} `;
+  const tail = ` TO ${granteeSql(fresh.granteeAt(indexes[0]!), dialect)}`;
+  const fixed = byteLength(head) + byteLength(tail);
+  let names: string[] = [];
+  let chunk: number[] = [];
+  let bytes = fixed;
+  for (const i of indexes) {
+    const name = objectNames.of(fresh.objectAt(i));
+    const size = byteLength(name) + 2;
+    if (names.length > 0 && (bytes + size > maxBytes || names.length >= maxObjects)) {
+      yield { sql: [`${head}${names.join(", ")}${tail}`], steps: chunk.map((k) => fresh.stepAt(k)) };
+      names = [];
+      chunk = [];
+      bytes = fixed;
+    }
+    names.push(name);
+    chunk.push(i);
+    bytes += size;
+  }
+  if (names.length > 0) yield { sql: [`${head}${names.join(", ")}${tail}`], steps: chunk.map((k) => fresh.stepAt(k)) };
 }
 
 /** Quoted object names, each built once: a table is named in a statement per grantee and privilege. */

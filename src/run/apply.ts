@@ -66,7 +66,7 @@ export async function applyPlan(executor: SqlExecutor, plan: Plan, options: Appl
       if (c.op === "grant") grants++;
       else revokes++;
     }
-    options.onBatch?.(grants + revokes, plan.changes.length);
+    options.onBatch?.(grants + revokes, plan.summary.grants + plan.summary.revokes);
   }
   return { batches: outcomes, appliedChanges: { grants, revokes } };
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { CatalogSource } from "../catalog/model.js";
 import type { Config } from "../config/schema.js";
-import type { Plan } from "../core/plan.js";
+import { type Plan, planSchemas } from "../core/plan.js";
 import { describeError, SyncError } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { Lease, RunLock } from "../lock/lock.js";
@@ -103,7 +103,7 @@ export async function reconcile(options: ReconcileOptions): Promise<RunSummary> 
     }
     if (options.confirm !== undefined && !(await options.confirm(plan))) return await finish("cancelled", null);
     // Column grants need the owner or a superuser (aws-facts §6.2): check the schemas this plan touches, before any batch.
-    const schemas = [...new Set(plan.changes.map((c) => c.object.schema))];
+    const schemas = planSchemas(plan);
     if (schemas.length > 0) await checkTargetPermissions(executor, { schemas });
     if (plan.safety.forced) log.warn({ reasons: plan.safety.reasons }, "safety rules overridden by --force");
     const at = now();
