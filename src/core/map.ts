@@ -34,7 +34,7 @@ export function mapEntitlements(entitlements: Entitlements, mapping: MappingConf
   const diagnostics: Diagnostic[] = [];
   const granteeOf = principalMapper(mapping, diagnostics, MAX_IDENTIFIER_BYTES[dialect]);
   const schemaOf = schemaMapper(mapping);
-  const nameOf = identifierMapper(dialect, diagnostics);
+  const { nameOf, fold } = identifierMapper(dialect, diagnostics);
   const privilegeMap = { ...DEFAULT_PRIVILEGES[dialect], ...mapping.privileges } as Record<LfTablePermission, readonly TablePrivilege[]>;
   const { policySets, tables } = entitlements;
   const labels = entitlements.policyLabels;
@@ -67,12 +67,6 @@ export function mapEntitlements(entitlements: Entitlements, mapping: MappingConf
   // once per table, so that each subset is a filter of it and needs no sort of its own.
   type SortedColumns = { readonly names: readonly (string | null)[]; readonly setIds: Int32Array };
   const sortedColumns = new Array<SortedColumns | undefined>(tables.length).fill(undefined);
-  const folds = new Map<string, string | null>();
-  const fold = (name: string): string | null => {
-    let folded = folds.get(name);
-    if (folded === undefined && !folds.has(name)) folds.set(name, (folded = foldIdentifier(name, dialect)));
-    return folded ?? null;
-  };
   const sortedColumnsOf = (tableId: number): SortedColumns => {
     let sorted = sortedColumns[tableId];
     if (sorted === undefined) {
@@ -352,17 +346,26 @@ function foldIdentifier(name: string, dialect: Dialect): string | null {
   return Buffer.byteLength(folded, "utf8") > MAX_IDENTIFIER_BYTES[dialect] || folded.length === 0 || folded.includes("\u0000") ? null : folded;
 }
 
-function identifierMapper(dialect: Dialect, diagnostics: Diagnostic[]): (name: string, what: () => string) => string | null {
+function identifierMapper(dialect: Dialect, diagnostics: Diagnostic[]): {
+  /** The name in the dialect, or null, reporting `what()` once as an error when null. */
+  readonly nameOf: (name: string, what: () => string) => string | null;
+  /** The same without reporting. */
+  readonly fold: (name: string) => string | null;
+} {
   const max = MAX_IDENTIFIER_BYTES[dialect];
   const reported = new Set<string>();
   // Names repeat across principals (one table, many grantees): map each distinct name once.
   const cache = new Map<string, string | null>();
-  return (name, what) => {
+  const fold = (name: string): string | null => {
     let mapped = cache.get(name);
     if (mapped === undefined) {
       mapped = foldIdentifier(name, dialect);
       cache.set(name, mapped);
     }
+    return mapped;
+  };
+  const nameOf = (name: string, what: () => string): string | null => {
+    const mapped = fold(name);
     if (mapped === null) {
       const where = what();
       if (!reported.has(where)) {
@@ -372,4 +375,5 @@ function identifierMapper(dialect: Dialect, diagnostics: Diagnostic[]): (name: s
     }
     return mapped;
   };
+  return { nameOf, fold };
 }

@@ -234,28 +234,10 @@ function* renderUnits(steps: readonly PlanStep[], fresh: FreshGrants | null, dia
 }
 
 /** mergeSteps for first grants given by index: each chunk's steps are made when the chunk is reached. */
-function* mergeFresh(indexes: readonly number[], fresh: FreshGrants, dialect: Dialect, maxBytes: number, maxObjects: number, objectNames: ObjectNames): Generator<Unit> {
-  const first = fresh.objectAt(indexes[0]!);
-  const head = `GRANT ${fresh.privilegeAt(indexes[0]!)} ON ${first.table === null ? "SCHEMA" : "TABLE"} `;
-  const tail = ` TO ${granteeSql(fresh.granteeAt(indexes[0]!), dialect)}`;
-  const fixed = byteLength(head) + byteLength(tail);
-  let names: string[] = [];
-  let chunk: number[] = [];
-  let bytes = fixed;
-  for (const i of indexes) {
-    const name = objectNames.of(fresh.objectAt(i));
-    const size = byteLength(name) + 2;
-    if (names.length > 0 && (bytes + size > maxBytes || names.length >= maxObjects)) {
-      yield { sql: [`${head}${names.join(", ")}${tail}`], steps: chunk.map((k) => fresh.stepAt(k)) };
-      names = [];
-      chunk = [];
-      bytes = fixed;
-    }
-    names.push(name);
-    chunk.push(i);
-    bytes += size;
-  }
-  if (names.length > 0) yield { sql: [`${head}${names.join(", ")}${tail}`], steps: chunk.map((k) => fresh.stepAt(k)) };
+function mergeFresh(indexes: readonly number[], fresh: FreshGrants, dialect: Dialect, maxBytes: number, maxObjects: number, objectNames: ObjectNames): Generator<Unit> {
+  const i = indexes[0]!;
+  const statement = { op: "grant" as const, privilege: fresh.privilegeAt(i), grantee: fresh.granteeAt(i), object: fresh.objectAt(i) };
+  return mergeObjects(indexes, statement, (k) => fresh.objectAt(k), (chunk) => chunk.map((k) => fresh.stepAt(k)), dialect, maxBytes, maxObjects, objectNames);
 }
 
 /** Quoted object names, each built once: a table is named in a statement per grantee and privilege. */
@@ -297,32 +279,43 @@ function renderColumnChunks(change: Change, dialect: Dialect, maxBytes: number):
 
 /** `GRANT p ON TABLE a, b, c TO g` for steps that share op, grantee and privilege, split by bytes. */
 function mergeSteps(steps: readonly PlanStep[], dialect: Dialect, maxBytes: number, maxObjects = MAX_OBJECTS_PER_STATEMENT, objectNames = new ObjectNames()): Unit[] {
-  const first = steps[0]!.changes[0]!;
-  const verb = first.op === "grant" ? "GRANT" : "REVOKE";
-  const direction = first.op === "grant" ? "TO" : "FROM";
-  const kind = first.object.table === null ? "SCHEMA" : "TABLE";
-  const head = `${verb} ${first.privilege} ON ${kind} `;
-  const tail = ` ${direction} ${granteeSql(first.grantee, dialect)}`;
+  return [...mergeObjects(steps, steps[0]!.changes[0]!, (step) => step.changes[0]!.object, (chunk) => chunk, dialect, maxBytes, maxObjects, objectNames)];
+}
+
+/**
+ * `VERB p ON KIND a, b, c TO|FROM g` over items sharing op, grantee, privilege and object kind,
+ * split by bytes and object count; each unit's steps are made from its chunk when it is yielded.
+ */
+function* mergeObjects<T>(
+  items: readonly T[],
+  statement: Pick<Change, "op" | "privilege" | "grantee" | "object">,
+  objectOf: (item: T) => Change["object"],
+  stepsOf: (chunk: T[]) => PlanStep[],
+  dialect: Dialect,
+  maxBytes: number,
+  maxObjects: number,
+  objectNames: ObjectNames,
+): Generator<Unit> {
+  const verb = statement.op === "grant" ? "GRANT" : "REVOKE";
+  const direction = statement.op === "grant" ? "TO" : "FROM";
+  const head = `${verb} ${statement.privilege} ON ${statement.object.table === null ? "SCHEMA" : "TABLE"} `;
+  const tail = ` ${direction} ${granteeSql(statement.grantee, dialect)}`;
   const fixed = byteLength(head) + byteLength(tail);
-  const units: Unit[] = [];
   let names: string[] = [];
-  let chunk: PlanStep[] = [];
+  let chunk: T[] = [];
   let bytes = fixed;
-  const flush = () => {
-    if (names.length > 0) units.push({ sql: [`${head}${names.join(", ")}${tail}`], steps: chunk });
-    names = [];
-    chunk = [];
-    bytes = fixed;
-  };
-  for (const step of steps) {
-    const c = step.changes[0]!;
-    const name = objectNames.of(c.object);
+  for (const item of items) {
+    const name = objectNames.of(objectOf(item));
     const size = byteLength(name) + 2;
-    if (names.length > 0 && (bytes + size > maxBytes || names.length >= maxObjects)) flush();
+    if (names.length > 0 && (bytes + size > maxBytes || names.length >= maxObjects)) {
+      yield { sql: [`${head}${names.join(", ")}${tail}`], steps: stepsOf(chunk) };
+      names = [];
+      chunk = [];
+      bytes = fixed;
+    }
     names.push(name);
-    chunk.push(step);
+    chunk.push(item);
     bytes += size;
   }
-  flush();
-  return units;
+  if (names.length > 0) yield { sql: [`${head}${names.join(", ")}${tail}`], steps: stepsOf(chunk) };
 }

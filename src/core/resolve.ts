@@ -403,8 +403,7 @@ interface PreparedPolicy {
   readonly principal: string;
   readonly resourceType: "DATABASE" | "TABLE";
   readonly expression: PreparedExpression;
-  readonly tablePermissions: readonly LfTablePermission[];
-  /** The same, as indexes into LF_TABLE_PERMISSIONS. */
+  /** Table permissions, as indexes into LF_TABLE_PERMISSIONS. */
   readonly tablePermissionIndexes: readonly number[];
   readonly databasePermissions: readonly LfDatabasePermission[];
 }
@@ -446,14 +445,12 @@ function preparePolicies(snapshot: CatalogSnapshot, diagnostics: Diagnostic[]): 
     }
     if (expanded.size === 0) return;
     const ordered = valid.filter((p) => expanded.has(p));
-    const tablePermissions = policy.resourceType === "TABLE" ? (ordered as LfTablePermission[]) : [];
     prepared.push({
       index,
       principal: policy.principal,
       resourceType: policy.resourceType,
       expression: { key: canonicalExpressionKey(expression), expression },
-      tablePermissions,
-      tablePermissionIndexes: tablePermissions.map((p) => LF_TABLE_PERMISSIONS.indexOf(p)),
+      tablePermissionIndexes: policy.resourceType === "TABLE" ? ordered.map((p) => LF_TABLE_PERMISSIONS.indexOf(p as LfTablePermission)) : [],
       databasePermissions: policy.resourceType === "DATABASE" ? (ordered as LfDatabasePermission[]) : [],
     });
   });
