@@ -141,17 +141,25 @@ function promisedAccess(snapshot: CatalogSnapshot, config: Config, existingTable
 const GRANTEES = ["analyst", "engineer", "hr_admin", "auditor", WEIRD_GROUP, "outsider"];
 const EXISTING = new Set(["sales.orders", `sales.${WEIRD_TABLE}`, "hr.employees"]);
 
+/** A target mirroring phase one's catalog (one table not loaded yet), and what a run needs. */
+async function openScenario(backend: ReturnType<typeof targetBackends>[number]) {
+  const executor = await backend.open();
+  const config = configFor();
+  const holder = { snapshot: phaseOne() };
+  const grantees = mapEntitlements(resolvePolicies(holder.snapshot), config.mapping, "postgres").grantees;
+  try {
+    await mirrorCatalog(executor, holder.snapshot, grantees, new Set(["sales.not_loaded_yet"]));
+  } catch (error) {
+    await executor.close();
+    throw error;
+  }
+  return { executor, config, lock: createMemoryLock(), logger: createLogger("silent"), holder, source: sourceOf(holder) };
+}
+
 describe.each(targetBackends())("reconcile against $name", (backend) => {
   it("applies exactly what Lake Formation allows, converges, repairs drift and leaves manual grants alone", async () => {
-    const executor = await backend.open();
-    const config = configFor();
-    const lock = createMemoryLock();
-    const logger = createLogger("silent");
-    const holder = { snapshot: phaseOne() };
-    const source = sourceOf(holder);
+    const { executor, config, lock, logger, holder, source } = await openScenario(backend);
     try {
-      const grantees = mapEntitlements(resolvePolicies(holder.snapshot), config.mapping, "postgres").grantees;
-      await mirrorCatalog(executor, holder.snapshot, grantees, new Set(["sales.not_loaded_yet"]));
       // Roles are cluster-wide: the server and Data API backends share one PostgreSQL server.
       if ((await executor.query("SELECT 1 FROM pg_roles WHERE rolname = 'outsider'")).length === 0) {
         await executor.transaction([`CREATE ROLE outsider NOLOGIN`]);
@@ -217,16 +225,9 @@ describe.each(targetBackends())("reconcile against $name", (backend) => {
 // PGlite only: the SQL of the move is the state store's, tested on every backend in state-store.test.ts.
 describe.each(targetBackends().slice(0, 1))("reconcile after an upgrade from migration 0001 on $name", (backend) => {
   it("reads grants recorded a row per column, then moves them to one row per slot without changing a privilege", async () => {
-    const executor = await backend.open();
-    const config = configFor();
-    const lock = createMemoryLock();
-    const logger = createLogger("silent");
-    const holder = { snapshot: phaseOne() };
-    const source = sourceOf(holder);
+    const { executor, config, lock, logger, source } = await openScenario(backend);
     const state = quoteIdent("lfsync");
     try {
-      const grantees = mapEntitlements(resolvePolicies(holder.snapshot), config.mapping, "postgres").grantees;
-      await mirrorCatalog(executor, holder.snapshot, grantees, new Set(["sales.not_loaded_yet"]));
       expect((await reconcile({ config, source, executor, lock, logger })).error).toBeNull();
       const access = await actualAccess(executor, GRANTEES);
       // Rewrite the state as 0001 kept it: a row per column of a column grant, nothing in grant_slots.

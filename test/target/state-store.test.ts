@@ -209,17 +209,27 @@ function legacyRows(stateSchema: string, grant: Grant, because: readonly string[
 
 const MIGRATIONS = fileURLToPath(new URL("../../migrations/", import.meta.url));
 
+/** An executor, and a migrations directory holding 0001 alone (to write state as versions before 0002 did). */
+async function openWith0001(backend: { open(): Promise<PostgresExecutor> }): Promise<{ executor: PostgresExecutor; only0001: string }> {
+  const executor = await backend.open();
+  const only0001 = await mkdtemp(join(tmpdir(), "lfsync-0001-"));
+  await cp(join(MIGRATIONS, "0001_init.sql"), join(only0001, "0001_init.sql"));
+  return { executor, only0001 };
+}
+
+async function closeWith0001(executor: PostgresExecutor, only0001: string): Promise<void> {
+  await executor.close();
+  await rm(only0001, { recursive: true, force: true });
+}
+
 describe.each(executorBackends())("state store on $name", (backend) => {
   let executor: PostgresExecutor;
   let only0001: string;
   beforeAll(async () => {
-    executor = await backend.open();
-    only0001 = await mkdtemp(join(tmpdir(), "lfsync-0001-"));
-    await cp(join(MIGRATIONS, "0001_init.sql"), join(only0001, "0001_init.sql"));
+    ({ executor, only0001 } = await openWith0001(backend));
   });
   afterAll(async () => {
-    await executor.close();
-    await rm(only0001, { recursive: true, force: true });
+    await closeWith0001(executor, only0001);
   });
 
   const apply = async (statements: readonly string[]): Promise<void> => executor.transaction(statements);
@@ -475,13 +485,10 @@ describe.each(executorBackends().slice(0, 1))("planner steps through the state s
   let executor: PostgresExecutor;
   let only0001: string;
   beforeAll(async () => {
-    executor = await backend.open();
-    only0001 = await mkdtemp(join(tmpdir(), "lfsync-0001-"));
-    await cp(join(MIGRATIONS, "0001_init.sql"), join(only0001, "0001_init.sql"));
+    ({ executor, only0001 } = await openWith0001(backend));
   });
   afterAll(async () => {
-    await executor.close();
-    await rm(only0001, { recursive: true, force: true });
+    await closeWith0001(executor, only0001);
   });
 
   const rows = cases.flatMap((c, i) => (["grant_slots", "grants"] as const).map((format) => ({ ...c, format, schema: `rt${i}_${format}` })));
