@@ -19,8 +19,8 @@ import type { Grantee } from "../src/core/grants.js";
 import { mapEntitlements } from "../src/core/map.js";
 import { resolvePolicies } from "../src/core/resolve.js";
 import { qualifiedName, quoteIdent } from "../src/core/sql.js";
-import { readPostgresInventory } from "../src/target/inventory-postgres.js";
-import { createPostgresExecutor } from "../src/target/postgres-executor.js";
+import { readPostgresInventory } from "../src/warehouse/inventory-postgres.js";
+import { createPostgresExecutor } from "../src/warehouse/postgres-executor.js";
 import { createTestDatabase, startPostgres } from "../test/support/postgres.js";
 import { generateCatalog } from "./generate.js";
 

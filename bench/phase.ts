@@ -20,7 +20,7 @@ import { createMemoryLock } from "../src/lock/memory-lock.js";
 import { computePlan } from "../src/run/compute-plan.js";
 import { reconcile } from "../src/run/reconcile.js";
 import { openSource, openTarget } from "../src/run/wiring.js";
-import { renderStateStatements } from "../src/target/state-store.js";
+import { renderStateStatements } from "../src/warehouse/state-store.js";
 import { generateCatalog } from "./generate.js";
 
 const [phase, ...args] = process.argv.slice(2);

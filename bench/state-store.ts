@@ -11,9 +11,9 @@ import { mapEntitlements } from "../src/core/map.js";
 import { planChanges } from "../src/core/plan.js";
 import { iterateBatches } from "../src/core/render.js";
 import { resolvePolicies } from "../src/core/resolve.js";
-import { runMigrations } from "../src/target/migrate.js";
-import { createPostgresExecutor } from "../src/target/postgres-executor.js";
-import { readRecordedGrants, renderStateStatements } from "../src/target/state-store.js";
+import { runMigrations } from "../src/warehouse/migrate.js";
+import { createPostgresExecutor } from "../src/warehouse/postgres-executor.js";
+import { readRecordedGrants, renderStateStatements } from "../src/warehouse/state-store.js";
 import { createTestDatabase, startPostgres } from "../test/support/postgres.js";
 import { generateCatalog } from "./generate.js";
 

@@ -13,7 +13,7 @@ import { createLogger, type Logger } from "./log.js";
 import { computePlan } from "./run/compute-plan.js";
 import { reconcile, type RunSummary } from "./run/reconcile.js";
 import { openLock, openSource, openTarget } from "./run/wiring.js";
-import { runMigrations } from "./target/migrate.js";
+import { runMigrations } from "./warehouse/migrate.js";
 
 const USAGE = `Usage: lf-redshift-sync <command> [options]
 

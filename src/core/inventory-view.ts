@@ -3,7 +3,7 @@ import type { Grant } from "./grants.js";
 
 /**
  * The part of the target inventory the planner reads (the full type lives with the adapters in
- * src/target/inventory-model.ts and satisfies this one).
+ * src/warehouse/inventory-model.ts and satisfies this one).
  */
 export interface InventoryLike {
   readonly schemas: ReadonlySet<string>;

@@ -3,8 +3,8 @@ import { iterateBatches, type RenderOptions } from "../core/render.js";
 import type { Plan } from "../core/plan.js";
 import { SyncError } from "../errors.js";
 import type { Lease } from "../lock/lock.js";
-import type { SqlExecutor } from "../target/executor.js";
-import { renderStateStatements } from "../target/state-store.js";
+import type { SqlExecutor } from "../warehouse/executor.js";
+import { renderStateStatements } from "../warehouse/state-store.js";
 
 export type BatchOutcome = "applied" | "failed" | "notRun";
 

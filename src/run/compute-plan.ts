@@ -6,8 +6,8 @@ import { granteeKey, type Grantee } from "../core/grants.js";
 import { mapEntitlements } from "../core/map.js";
 import { type Plan, planChanges } from "../core/plan.js";
 import { resolvePolicies } from "../core/resolve.js";
-import type { SqlExecutor } from "../target/executor.js";
-import { readRecordedGrants } from "../target/state-store.js";
+import type { SqlExecutor } from "../warehouse/executor.js";
+import { readRecordedGrants } from "../warehouse/state-store.js";
 import { readInventory } from "./wiring.js";
 
 export interface PlanResult {

@@ -7,7 +7,7 @@ import { resolvePolicies } from "../core/resolve.js";
 import { qualifiedName, quoteIdent, quoteLiteral } from "../core/sql.js";
 import { SyncError } from "../errors.js";
 import { createLogger } from "../log.js";
-import type { SqlExecutor } from "../target/executor.js";
+import type { SqlExecutor } from "../warehouse/executor.js";
 import { applyCommand } from "../cli.js";
 import { openSource, openTarget, readInventory } from "./wiring.js";
 

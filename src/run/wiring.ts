@@ -5,12 +5,12 @@ import type { Config } from "../config/schema.js";
 import { createDynamoDbLock } from "../lock/dynamodb-lock.js";
 import type { RunLock } from "../lock/lock.js";
 import { createMemoryLock } from "../lock/memory-lock.js";
-import { createDataApiExecutor } from "../target/data-api-executor.js";
-import type { SqlExecutor } from "../target/executor.js";
-import { readPostgresInventory } from "../target/inventory-postgres.js";
-import { readRedshiftInventory } from "../target/inventory-redshift.js";
-import type { InventoryRequest, TargetInventory } from "../target/inventory-model.js";
-import { createPgliteExecutor, createPostgresExecutor } from "../target/postgres-executor.js";
+import { createDataApiExecutor } from "../warehouse/data-api-executor.js";
+import type { SqlExecutor } from "../warehouse/executor.js";
+import { readPostgresInventory } from "../warehouse/inventory-postgres.js";
+import { readRedshiftInventory } from "../warehouse/inventory-redshift.js";
+import type { InventoryRequest, TargetInventory } from "../warehouse/inventory-model.js";
+import { createPgliteExecutor, createPostgresExecutor } from "../warehouse/postgres-executor.js";
 
 /** The adapters a config asks for: the only place that knows every kind of source, target and lock. */
 export function openSource(config: Config): CatalogSource {

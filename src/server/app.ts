@@ -5,7 +5,7 @@ import type { Plan } from "../core/plan.js";
 import { SyncError } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { RunSummary } from "../run/reconcile.js";
-import type { RunRecord } from "../target/state-store.js";
+import type { RunRecord } from "../warehouse/state-store.js";
 import { hasReportCredentials, hasWebhookCredentials, isReportAuthorized, isWebhookAuthorized } from "./auth.js";
 import { createServerMetrics, type ServerMetrics } from "./metrics.js";
 import { type RouteDoc, openApiRoutes } from "./routes/openapi.js";

@@ -3,7 +3,7 @@ import { DynamoDBClient, GetItemCommand } from "@aws-sdk/client-dynamodb";
 import { LakeFormationClient, ListLFTagsCommand } from "@aws-sdk/client-lakeformation";
 import type { Config } from "../config/schema.js";
 import { describeError } from "../errors.js";
-import type { SqlExecutor } from "../target/executor.js";
+import type { SqlExecutor } from "../warehouse/executor.js";
 import type { ReadinessCheck } from "./app.js";
 
 const CHECK_TIMEOUT_MS = 3000;

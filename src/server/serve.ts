@@ -4,7 +4,7 @@ import { createLogger, type Logger } from "../log.js";
 import { computePlan } from "../run/compute-plan.js";
 import { reconcile } from "../run/reconcile.js";
 import { openLock, openSource, openTarget } from "../run/wiring.js";
-import { getRun, listRuns } from "../target/state-store.js";
+import { getRun, listRuns } from "../warehouse/state-store.js";
 import { buildApp } from "./app.js";
 import { createReadiness } from "./readiness.js";
 import { startSchedule } from "./schedule.js";

@@ -9,7 +9,7 @@ import { mapEntitlements } from "../../src/core/map.js";
 import { resolvePolicies } from "../../src/core/resolve.js";
 import { mirrorCatalog } from "../../src/run/demo.js";
 import { openSource } from "../../src/run/wiring.js";
-import { createPgliteExecutor } from "../../src/target/postgres-executor.js";
+import { createPgliteExecutor } from "../../src/warehouse/postgres-executor.js";
 import { copiesOf, envOf, execForm, healthcheckCommand, instructionsOf, readDockerfile, type Stage } from "../support/dockerfile.js";
 
 /**

@@ -9,7 +9,7 @@ import { createMemoryLock } from "../../src/lock/memory-lock.js";
 import { computePlan } from "../../src/run/compute-plan.js";
 import { mirrorCatalog } from "../../src/run/demo.js";
 import { reconcile } from "../../src/run/reconcile.js";
-import type { SqlExecutor } from "../../src/target/executor.js";
+import type { SqlExecutor } from "../../src/warehouse/executor.js";
 import { catalog, database, policy, role, table } from "../support/catalog-builders.js";
 import { targetBackends } from "../support/targets.js";
 

@@ -12,9 +12,9 @@ import { mirrorCatalog } from "../../src/run/demo.js";
 import { reconcile, type RunSummary } from "../../src/run/reconcile.js";
 import { buildApp, type ReadinessCheck } from "../../src/server/app.js";
 import type { RunTrigger } from "../../src/server/run-queue.js";
-import type { SqlExecutor } from "../../src/target/executor.js";
-import { createPgliteExecutor, type PostgresExecutor } from "../../src/target/postgres-executor.js";
-import { getRun, listRuns } from "../../src/target/state-store.js";
+import type { SqlExecutor } from "../../src/warehouse/executor.js";
+import { createPgliteExecutor, type PostgresExecutor } from "../../src/warehouse/postgres-executor.js";
+import { getRun, listRuns } from "../../src/warehouse/state-store.js";
 import { catalog, database, policy, role, table } from "../support/catalog-builders.js";
 
 export const API_KEY = "test-api-key-0123456789";

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { configSchema } from "../../src/config/schema.js";
 import { createReadiness } from "../../src/server/readiness.js";
 import type { ReadinessCheck } from "../../src/server/app.js";
-import { createPostgresExecutor, type PostgresExecutor } from "../../src/target/postgres-executor.js";
+import { createPostgresExecutor, type PostgresExecutor } from "../../src/warehouse/postgres-executor.js";
 import { API_KEY, cloudTrailEvent, type Harness, heldAccess, openTestDatabase, phaseTwo, postEvent, REPORT_TOKEN, startHarness, TABLES, waitFor } from "./harness.js";
 
 const bearer = { authorization: `Bearer ${REPORT_TOKEN}` };

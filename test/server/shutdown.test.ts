@@ -3,9 +3,9 @@ import { createLogger } from "../../src/log.js";
 import { reconcile } from "../../src/run/reconcile.js";
 import { readInventory, targetKey } from "../../src/run/wiring.js";
 import type { Grant } from "../../src/core/grants.js";
-import type { SqlExecutor } from "../../src/target/executor.js";
-import { readRecordedGrants } from "../../src/target/state-store.js";
-import type { PostgresExecutor } from "../../src/target/postgres-executor.js";
+import type { SqlExecutor } from "../../src/warehouse/executor.js";
+import { readRecordedGrants } from "../../src/warehouse/state-store.js";
+import type { PostgresExecutor } from "../../src/warehouse/postgres-executor.js";
 import { cloudTrailEvent, expectedAccess, type Harness, heldAccess, openTestDatabase, phaseTwo, postEvent, startHarness, waitFor } from "./harness.js";
 import { group } from "../support/catalog-builders.js";
 

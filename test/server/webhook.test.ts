@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import type { PostgresExecutor } from "../../src/target/postgres-executor.js";
+import type { PostgresExecutor } from "../../src/warehouse/postgres-executor.js";
 import { API_KEY, BASIC, basicAuth, cloudTrailEvent, expectedAccess, type Harness, heldAccess, openTestDatabase, phaseTwo, postEvent, sleep, startHarness, waitFor } from "./harness.js";
 
 let db: PostgresExecutor;

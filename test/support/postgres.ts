@@ -9,7 +9,7 @@ import { promisify } from "node:util";
 import { PGlite } from "@electric-sql/pglite";
 import pg from "pg";
 import { afterAll } from "vitest";
-import { createPostgresExecutor, pgliteExecutor, type PostgresExecutor } from "../../src/target/postgres-executor.js";
+import { createPostgresExecutor, pgliteExecutor, type PostgresExecutor } from "../../src/warehouse/postgres-executor.js";
 
 const run = promisify(execFile);
 

@@ -1,9 +1,9 @@
 import { RedshiftDataClient } from "@aws-sdk/client-redshift-data";
 import { afterAll } from "vitest";
 import { dataApiTargetSchema } from "../../src/config/schema.js";
-import { createDataApiExecutor } from "../../src/target/data-api-executor.js";
-import type { SqlExecutor } from "../../src/target/executor.js";
-import { createPgliteExecutor, createPostgresExecutor } from "../../src/target/postgres-executor.js";
+import { createDataApiExecutor } from "../../src/warehouse/data-api-executor.js";
+import type { SqlExecutor } from "../../src/warehouse/executor.js";
+import { createPgliteExecutor, createPostgresExecutor } from "../../src/warehouse/postgres-executor.js";
 import { type LocalDataApi, startLocalDataApi } from "./data-api-server.js";
 import { createTestDatabase, type RunningPostgres, startPostgres } from "./postgres.js";
 

@@ -2,7 +2,7 @@ import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 
 const count = z.number().int().nullable();
-/** src/target/state-store.ts RunRecord. */
+/** src/warehouse/state-store.ts RunRecord. */
 const runSchema = z.object({
   runId: z.string(),
   command: z.string(),

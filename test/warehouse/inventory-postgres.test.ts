@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { compareStrings, type Grant, tableKey } from "../../src/core/grants.js";
 import { quoteIdent } from "../../src/core/sql.js";
-import type { SqlExecutor } from "../../src/target/executor.js";
-import { readPostgresInventory } from "../../src/target/inventory-postgres.js";
-import type { PostgresExecutor } from "../../src/target/postgres-executor.js";
+import type { SqlExecutor } from "../../src/warehouse/executor.js";
+import { readPostgresInventory } from "../../src/warehouse/inventory-postgres.js";
+import type { PostgresExecutor } from "../../src/warehouse/postgres-executor.js";
 import { executorBackends } from "../support/postgres.js";
 
 const HOSTILE = 'we"ird; DROP TABLE x; --';

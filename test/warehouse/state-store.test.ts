@@ -8,8 +8,8 @@ import type { CatalogSnapshot } from "../../src/catalog/model.js";
 import { compareStrings, grantSlotKey, granteeKey, tableKey, type Grant, type RecordedGrant } from "../../src/core/grants.js";
 import { planChanges } from "../../src/core/plan.js";
 import { byteLength, quoteIdent, quoteNullable } from "../../src/core/sql.js";
-import { runMigrations } from "../../src/target/migrate.js";
-import type { PostgresExecutor } from "../../src/target/postgres-executor.js";
+import { runMigrations } from "../../src/warehouse/migrate.js";
+import type { PostgresExecutor } from "../../src/warehouse/postgres-executor.js";
 import {
   getRun,
   grantRowKey,
@@ -24,7 +24,7 @@ import {
   renderStateStatements,
   renderTagAssignmentStatements,
   type StateRowChange,
-} from "../../src/target/state-store.js";
+} from "../../src/warehouse/state-store.js";
 import { executorBackends } from "../support/postgres.js";
 const HOSTILE = 'we"ird; DROP TABLE x; --';
 const AT = new Date("2026-11-23T19:00:00.000Z");

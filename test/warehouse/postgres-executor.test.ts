@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SyncError } from "../../src/errors.js";
-import { createPgliteExecutor, type PostgresExecutor } from "../../src/target/postgres-executor.js";
+import { createPgliteExecutor, type PostgresExecutor } from "../../src/warehouse/postgres-executor.js";
 import { executorBackends } from "../support/postgres.js";
 
 describe.each(executorBackends())("postgres executor on $name", (backend) => {

@@ -3,8 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { migrationStatements, pendingMigrations, runMigrations, stateSchemaExists } from "../../src/target/migrate.js";
-import type { PostgresExecutor } from "../../src/target/postgres-executor.js";
+import { migrationStatements, pendingMigrations, runMigrations, stateSchemaExists } from "../../src/warehouse/migrate.js";
+import type { PostgresExecutor } from "../../src/warehouse/postgres-executor.js";
 import { executorBackends } from "../support/postgres.js";
 
 const MIGRATIONS = fileURLToPath(new URL("../../migrations/", import.meta.url));

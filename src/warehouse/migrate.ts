@@ -13,7 +13,7 @@ import { stateTableExists, timestampLiteral } from "./state-store.js";
  * transaction; a file changed after it ran is refused rather than silently skipped.
  */
 
-/** src/target/ under tsx/vitest and dist/target/ after tsc are both two levels below the package root. */
+/** src/warehouse/ under tsx/vitest and dist/warehouse/ after tsc are both two levels below the package root. */
 const DEFAULT_DIR = fileURLToPath(new URL("../../migrations/", import.meta.url));
 
 export interface MigrationOptions {

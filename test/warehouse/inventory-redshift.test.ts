@@ -1,12 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { granteeKey, tableKey } from "../../src/core/grants.js";
-import type { Row, SqlExecutor } from "../../src/target/executor.js";
+import type { Row, SqlExecutor } from "../../src/warehouse/executor.js";
 import {
   inventoryFromRedshiftRows,
   readRedshiftInventory,
   redshiftInventoryQueries,
   type RedshiftInventoryRows,
-} from "../../src/target/inventory-redshift.js";
+} from "../../src/warehouse/inventory-redshift.js";
 
 /**
  * SVV_* views exist only in Redshift: the SQL text is checked as text, and the mapping runs on rows

@@ -1,8 +1,8 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { isSyncError } from "../../src/errors.js";
-import type { Row, SqlExecutor } from "../../src/target/executor.js";
-import { createPgliteExecutor, createPostgresExecutor, type PostgresExecutor } from "../../src/target/postgres-executor.js";
-import { checkTargetPermissions, permissionProblem, permissionQueries } from "../../src/target/preflight.js";
+import type { Row, SqlExecutor } from "../../src/warehouse/executor.js";
+import { createPgliteExecutor, createPostgresExecutor, type PostgresExecutor } from "../../src/warehouse/postgres-executor.js";
+import { checkTargetPermissions, permissionProblem, permissionQueries } from "../../src/warehouse/preflight.js";
 import { createTestDatabase, startPostgres, type RunningPostgres } from "../support/postgres.js";
 import { failureOf } from "../support/failure.js";
 
