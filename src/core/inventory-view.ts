@@ -11,4 +11,13 @@ export interface InventoryLike {
   readonly grantees: ReadonlySet<string>;
   /** Grant objects, or columns over the plan's registry. */
   readonly held: readonly Grant[] | GrantColumns;
+  /**
+   * Redshift external (Spectrum) schemas: Lake Formation governs them itself, and a GRANT on them
+   * inside a transaction fails, so the planner never grants table privileges there (it reports them).
+   */
+  readonly externalSchemas?: ReadonlySet<string>;
+  /** tableKey(schema, view) of late-binding views: Redshift has no column grants on them. */
+  readonly lateBindingViews?: ReadonlySet<string>;
+  /** Names of superusers (and of identities Redshift manages itself): never granted to or revoked from. */
+  readonly superusers?: ReadonlySet<string>;
 }

@@ -15,6 +15,12 @@ export interface TargetInventory {
    * column-level grants list their columns (one Grant per grantee x table x privilege).
    */
   readonly held: readonly Grant[];
+  /** Redshift external (Spectrum) schemas; the planner grants nothing in them. */
+  readonly externalSchemas?: ReadonlySet<string>;
+  /** tableKey(schema, view) of late-binding views (no column grants on them). */
+  readonly lateBindingViews?: ReadonlySet<string>;
+  /** Superusers and other identities the service never grants to or revokes from. */
+  readonly superusers?: ReadonlySet<string>;
 }
 
 export interface InventoryRequest {
