@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import type { CatalogSnapshot, PolicyEntry, TableEntry, TagMap } from "../../src/catalog/model.js";
+import type { CatalogSnapshot, Expression, PolicyEntry, TableEntry, TagMap } from "../../src/catalog/model.js";
 import type { Dialect, Grant, RecordedGrant } from "../../src/core/grants.js";
 import { type CatalogPatch, patchSnapshot } from "../../src/core/incremental/patch.js";
 import { planScoped, scopedDesired } from "../../src/core/incremental/replan.js";
@@ -123,12 +123,12 @@ describe("incremental runs: properties over random catalogs and change sequences
     fc.assert(
       fc.property(worldArb, (world) => {
         const mapping = defaultMapping(world.renamed ? { databases: { rename: { d2: "d0" } } } : {});
-        const named = world.named === null ? {} : { named: world.named };
+        const named: Record<string, Expression> = world.named === null ? {} : { named: world.named };
         let real: CatalogSnapshot = { tags: {}, databases: world.databases, expressions: named, policies: world.policies };
         let cached = real;
         const target = targetInventory(world.dialect, mapping);
         // The target converged on the catalog's first state (a full run was applied).
-        let held: Grant[] = desiredOf(real, mapping, world.dialect);
+        let held: readonly Grant[] = desiredOf(real, mapping, world.dialect);
         for (const change of world.changes) {
           const next = applyChange(real, change);
           real = next.catalog;
