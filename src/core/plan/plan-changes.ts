@@ -1,0 +1,156 @@
+import { type Diagnostic, formatDiagnostic, warning } from "../diagnostics.js";
+import { GrantColumns, GrantRegistry } from "../grant-columns.js";
+import { compareStrings, type Grant, PRIVILEGES } from "../grants.js";
+import { ExistenceIndex } from "./existence.js";
+import { SortedSides } from "./merge.js";
+import { checkSafety } from "./safety.js";
+import { decideSlot, type SlotDecision, type SlotInput } from "./slot.js";
+import { FreshGrants, mergeByKey, rememberParts } from "./steps.js";
+import type { Change, PendingGrant, Plan, PlanInput, PlanStep } from "./types.js";
+
+const NO_COLUMNS: ReadonlySet<string> = new Set();
+
+/**
+ * Desired vs recorded vs actual -> Plan (DESIGN §3, §4.2). All three sides become integer columns
+ * over one registry, sorted in plan order and merged (SortedSides); slots where all three sides
+ * agree are counted as unchanged, every other slot is decided by decideSlot.
+ */
+export function planChanges(input: PlanInput): Plan {
+  const registry = input.registry ?? new GrantRegistry();
+  const columnsOf = (grants: readonly (Grant & { readonly because?: readonly string[] })[] | GrantColumns): GrantColumns =>
+    grants instanceof GrantColumns ? grants : GrantColumns.from(grants, registry);
+  const sides = { desired: columnsOf(input.desired), recorded: columnsOf(input.recorded), held: columnsOf(input.inventory.held) };
+  const walk = new SlotWalk(input, registry, sides.desired, sides.recorded, sides.held);
+  walk.run();
+  return assemble(input, registry, sides.desired, walk);
+}
+
+/** The merge loop's state: the steps, first grants, pending grants and counts it collects. */
+class SlotWalk {
+  readonly steps: PlanStep[] = [];
+  /** Each step's plan key. */
+  readonly stepKeys: number[] = [];
+  /** First grants, kept as desired rows, with their plan keys. */
+  readonly freshRows: number[] = [];
+  readonly freshKeys: number[] = [];
+  readonly pending: PendingGrant[] = [];
+  readonly diagnostics: Diagnostic[] = [];
+  unchanged = 0;
+  recordedSlots = 0;
+  readonly #exists: ExistenceIndex;
+
+  constructor(
+    readonly input: PlanInput,
+    readonly registry: GrantRegistry,
+    readonly D: GrantColumns,
+    readonly R: GrantColumns,
+    readonly H: GrantColumns,
+  ) {
+    this.#exists = new ExistenceIndex(input.inventory);
+  }
+
+  run(): void {
+    const { registry, D, R, H } = this;
+    const sides = new SortedSides(D, R, H, registry.objectRanks(), registry.granteeRanks());
+    while (sides.next()) {
+      if (sides.recordedCount > 0) this.recordedSlots++;
+      if (this.#triviallyEqual(sides)) {
+        this.unchanged++;
+        continue;
+      }
+      const decision = decideSlot(this.#slotInput(sides));
+      if (sides.recordedCount === 0 && sides.heldCount === 0 && decision.pending === undefined && decision.warning === undefined && decision.changes.length === 1) {
+        // A first grant: exactly the desired row. Kept as the row; its step is made only when rendered or asked for.
+        this.freshRows.push(sides.desired);
+        this.freshKeys.push(sides.key);
+        continue;
+      }
+      this.#collect(decision, sides.key);
+    }
+  }
+
+  /** Desired, recorded and held are one and the same grant: the steady state of large catalogs, decided on integers. */
+  #triviallyEqual(sides: SortedSides): boolean {
+    const { registry, D, R, H } = this;
+    if (sides.desired < 0 || sides.recordedCount !== 1 || sides.heldCount === 0) return false;
+    const columns = D.columns[sides.desired]!;
+    if (!registry.sameColumns(R.columns[sides.recordedRows[0]!]!, columns) || (columns !== 0 && sides.heldCount !== 1)) return false;
+    for (let h = 0; h < sides.heldCount; h++) if (!registry.sameColumns(H.columns[sides.heldRows[h]!]!, columns)) return false;
+    return true;
+  }
+
+  #slotInput(sides: SortedSides): SlotInput {
+    const { registry, D, R, H } = this;
+    const row = sides.desired >= 0 ? sides.desired : sides.recordedRows[0]!;
+    const side = sides.desired >= 0 ? D : R;
+    const object = registry.objects[side.object[row]!]!;
+    const slot: Grant = { grantee: registry.grantees[side.grantee[row]!]!, privilege: PRIVILEGES[side.privilege[row]!]!, object };
+    let full = false;
+    let columns: Set<string> | null = null;
+    for (let h = 0; h < sides.heldCount; h++) {
+      const list = registry.columnList(H.columns[sides.heldRows[h]!]!);
+      if (list === null) full = true;
+      else for (const c of list) (columns ??= new Set()).add(c);
+    }
+    return {
+      slot,
+      desired: sides.desired >= 0 ? D.grantAt(sides.desired, registry) : undefined,
+      recorded: sides.recordedRows.slice(0, sides.recordedCount).map((i) => R.grantAt(i, registry)),
+      held: { full, columns: columns ?? NO_COLUMNS },
+      exists: this.#exists.of(slot),
+      tableColumns: object.table === null ? undefined : this.#exists.columns(object.schema, object.table),
+      dialect: this.input.dialect,
+    };
+  }
+
+  #collect(decision: SlotDecision, key: number): void {
+    if (decision.pending !== undefined) this.pending.push(decision.pending);
+    if (decision.warning !== undefined) this.diagnostics.push(warning(decision.warning));
+    if (decision.unchanged) this.unchanged++;
+    if (decision.changes.length > 0 || decision.records.length > 0) {
+      this.steps.push({ changes: decision.changes, records: decision.records });
+      this.stepKeys.push(key);
+    }
+  }
+}
+
+function assemble(input: PlanInput, registry: GrantRegistry, D: GrantColumns, walk: SlotWalk): Plan {
+  const { steps, stepKeys, freshKeys, pending } = walk;
+  let grants = walk.freshRows.length;
+  let revokes = 0;
+  for (const step of steps) {
+    for (const c of step.changes) {
+      if (c.op === "grant") grants++;
+      else revokes++;
+    }
+  }
+  const stateOnly = steps.filter((s) => s.changes.length === 0).length;
+  const safety = checkSafety(input, revokes, walk.recordedSlots);
+  const fresh = new FreshGrants(D, registry, Int32Array.from(walk.freshRows));
+  let allSteps: PlanStep[] | undefined;
+  let allChanges: Change[] | undefined;
+  const plan: Plan = {
+    // Built on first access only: a first apply of a large catalog renders its batches from the
+    // parts (planParts) and never holds a step per grant.
+    get steps(): readonly PlanStep[] {
+      allSteps ??= mergeByKey(steps, stepKeys, fresh, freshKeys);
+      return allSteps;
+    },
+    // Steps are sorted by slot and each step holds one slot's changes: ordering them by op within the
+    // step gives the (schema, table, grantee, privilege, op) order without a global sort.
+    get changes(): readonly Change[] {
+      allChanges ??= this.steps.flatMap((s) => (s.changes.length > 1 ? [...s.changes].sort((a, b) => compareStrings(a.op, b.op)) : s.changes));
+      return allChanges;
+    },
+    // Slots are visited in plan order and each yields at most one pending grant: already sorted.
+    pending,
+    // The planner's own warnings follow the input's order of grants: sorted, so plans compare byte for byte.
+    warnings: [...new Set([...input.diagnostics.map(formatDiagnostic), ...walk.diagnostics.map(formatDiagnostic).sort(compareStrings)])],
+    summary: { grants, revokes, pending: pending.length, unchanged: walk.unchanged, stateOnly },
+    safety,
+    complete: pending.length === 0,
+    applyable: steps.length + fresh.length > 0 && !safety.refused,
+  };
+  rememberParts(plan, { steps, fresh });
+  return plan;
+}

@@ -1,0 +1,206 @@
+import { compareStrings, type DesiredGrant, type Dialect, type Grant } from "../grants.js";
+import type { Change, ChangeOp, ChangeReason, PendingGrant, PendingReason, RecordChange } from "./types.js";
+
+/**
+ * Everything the planner knows of one slot: one grantee x one object (schema or table) x one
+ * privilege. Column subsets of a table share its slot, so a move between full-table and
+ * column-subset access is one decision.
+ */
+export interface SlotInput {
+  /** The slot itself (its columns are null). */
+  readonly slot: Grant;
+  /** What Lake Formation allows now, after mapping; undefined: no policy grants it. */
+  readonly desired: DesiredGrant | undefined;
+  /** What the state says this service granted: normally one grant, two when it holds both forms. */
+  readonly recorded: readonly (Grant & { readonly because: readonly string[] })[];
+  /** What the target holds now, by anyone's grant: at table (or schema) level, and column by column. */
+  readonly held: { readonly full: boolean; readonly columns: ReadonlySet<string> };
+  /** true, or what the target lacks: the grantee, the schema or the table. */
+  readonly exists: true | Exclude<PendingReason, "columns">;
+  /** The target table's columns (undefined for a schema slot or a missing table). */
+  readonly tableColumns: ReadonlySet<string> | undefined;
+  readonly dialect: Dialect;
+}
+
+export interface SlotDecision {
+  /** Revokes before grants, each with its reason: applied in one transaction. */
+  readonly changes: readonly Change[];
+  /** The state rows that follow the changes. */
+  readonly records: readonly RecordChange[];
+  /** The part of the desired grant the target cannot take yet. */
+  readonly pending: PendingGrant | undefined;
+  readonly warning: string | undefined;
+  /** The target already holds what Lake Formation allows: nothing to do. */
+  readonly unchanged: boolean;
+}
+
+/**
+ * Desired vs recorded vs held for one slot -> its changes, state rows and reasons. Each branch is a
+ * row of the README's Semantics table (quoted in the comments).
+ */
+export function decideSlot(input: SlotInput): SlotDecision {
+  const outcome = new Outcome(input);
+  const allowed = allowedNow(input);
+  if (input.exists !== true && input.desired === undefined) {
+    // "object or grantee missing in Redshift": a recorded grant went with its object; only the state needs correcting.
+    outcome.forgetRecorded();
+  } else if (allowed.full) {
+    // "table's effective tags match, every column matches": the permissions at table level.
+    toWholeTable(input, outcome);
+  } else if (allowed.columns.length > 0) {
+    // "some columns match": SELECT on exactly those columns.
+    toColumns(input, allowed.columns, outcome);
+  } else {
+    // "no column matches" (or no policy, or pending): revoke what this service recorded, nothing else.
+    toNothing(input, outcome);
+  }
+  return outcome.decision(allowed.pending);
+}
+
+interface Allowed {
+  readonly full: boolean;
+  /** Sorted, present in the target. */
+  readonly columns: readonly string[];
+  readonly pending: PendingGrant | undefined;
+}
+
+const NOTHING: Allowed = { full: false, columns: [], pending: undefined };
+
+/** What may be granted now: the desired grant minus what the target lacks ("object or grantee missing in Redshift": pending). */
+function allowedNow({ desired, exists, tableColumns }: SlotInput): Allowed {
+  if (desired === undefined) return NOTHING;
+  if (exists !== true) return { ...NOTHING, pending: { ...desired, missing: exists } };
+  if (desired.object.columns === null) return { ...NOTHING, full: true };
+  const present = tableColumns!;
+  const columns = desired.object.columns.filter((c) => present.has(c));
+  const missing = desired.object.columns.filter((c) => !present.has(c));
+  const pending: PendingGrant | undefined = missing.length > 0 ? { ...desired, object: { ...desired.object, columns: missing }, missing: "columns" } : undefined;
+  return { full: false, columns, pending };
+}
+
+function toWholeTable(input: SlotInput, o: Outcome): void {
+  const { held } = input;
+  if (input.dialect === "redshift" && input.slot.object.table !== null && !held.full && [...held.columns].some((c) => !o.recordedColumns.has(c))) {
+    // "full table <-> column subset": Redshift errors on a table-level GRANT while column-level grants of the privilege exist.
+    o.warning = `${describeSlot(input.slot)}: column-level grants made outside the service block the table-level grant Lake Formation allows; revoke them by hand`;
+  } else if (o.recordedFull) {
+    if (held.full) o.unchanged = true;
+    else {
+      // "a recorded grant removed by hand is granted again (drift repair)"
+      o.revokeHeldRecordedColumns("revokeBecauseFormChanged");
+      o.change("grant", null, "grantBecauseDriftRepair");
+      o.record("record", null);
+    }
+    if (o.recordedColumns.size > 0) o.record("forget", o.recordedColumnList);
+  } else if (o.recordedColumns.size > 0) {
+    // "full table <-> column subset": the old form is revoked before the new one is granted, in one step.
+    o.revokeHeldRecordedColumns("revokeBecauseFormChanged");
+    o.change("grant", null, "grantBecauseFormChanged");
+    o.record("forget", o.recordedColumnList);
+    o.record("record", null);
+  } else if (held.full) {
+    // "grants this service did not record": held through a grant made outside the service; not ours, not recorded.
+    o.unchanged = true;
+  } else {
+    o.change("grant", null, "grantBecausePolicy");
+    o.record("record", null);
+  }
+}
+
+function toColumns(input: SlotInput, wanted: readonly string[], o: Outcome): void {
+  const { held } = input;
+  const want = new Set(wanted);
+  if (o.recordedFull) {
+    // "full table <-> column subset": revoke the table level before granting the columns.
+    if (held.full) o.change("revoke", null, "revokeBecauseFormChanged");
+    o.change("grant", wanted, "grantBecauseFormChanged");
+    o.record("forget", null);
+    o.record("record", wanted);
+    if (o.recordedColumns.size > 0) o.record("forget", o.recordedColumnList.filter((c) => !want.has(c)));
+    return;
+  }
+  if (held.full) {
+    // "grants this service did not record": a table-level grant made outside the service is never
+    // revoked; a column GRANT under it has no effect in Redshift (aws-facts §6.2) and would be planned on every run.
+    o.warning = `${describeSlot(input.slot)}: held at table level through a grant made outside the service, wider than the columns Lake Formation allows`;
+    if (o.recordedColumns.size === 0) {
+      o.unchanged = true;
+      return;
+    }
+  }
+  // "column subset changes": only leaving columns are revoked and only joining ones granted
+  // (REVOKE SELECT (a, b, c) also takes away a column the new subset keeps, DESIGN §3).
+  const narrowed = o.recordedColumnList.filter((c) => !want.has(c));
+  const revoke = narrowed.filter((c) => held.columns.has(c));
+  const grant = held.full ? [] : wanted.filter((c) => !held.columns.has(c));
+  const widened = grant.some((c) => !o.recordedColumns.has(c));
+  if (revoke.length > 0) o.change("revoke", revoke, "revokeBecauseColumnsNarrowed");
+  if (grant.length > 0) o.change("grant", grant, widened ? (o.recordedColumns.size > 0 ? "grantBecauseColumnsWidened" : "grantBecausePolicy") : "grantBecauseDriftRepair");
+  if (narrowed.length > 0) o.record("forget", narrowed);
+  // A slot's state row lists its columns: after a change, record the columns that stay, not only those that join.
+  const toRecord = wanted.filter((c) => o.recordedColumns.has(c) || grant.includes(c));
+  if ((grant.length > 0 || narrowed.length > 0) && toRecord.length > 0) o.record("record", toRecord);
+  if (o.changes.length === 0 && narrowed.length === 0) o.unchanged = true;
+}
+
+function toNothing(input: SlotInput, o: Outcome): void {
+  const { held } = input;
+  // "grants this service did not record: never revoked": only recorded forms, and only what is held.
+  if (o.recordedFull && held.full && input.exists === true) o.change("revoke", null, "revokeBecauseNoPolicy");
+  const revokeColumns = o.recordedColumnList.filter((c) => held.columns.has(c));
+  if (revokeColumns.length > 0 && input.exists === true && !held.full) o.change("revoke", revokeColumns, "revokeBecauseNoPolicy");
+  o.forgetRecorded();
+}
+
+/** The decision as it is built: the slot's changes and state rows, in order. */
+class Outcome {
+  readonly changes: Change[] = [];
+  readonly records: RecordChange[] = [];
+  warning: string | undefined;
+  unchanged = false;
+  readonly recordedFull: boolean;
+  readonly recordedColumns: ReadonlySet<string>;
+  /** recordedColumns, sorted. */
+  readonly recordedColumnList: readonly string[];
+  readonly #input: SlotInput;
+  readonly #because: readonly string[];
+
+  constructor(input: SlotInput) {
+    this.#input = input;
+    this.recordedFull = input.recorded.some((g) => g.object.columns === null);
+    this.recordedColumnList = input.recorded.length === 0 ? [] : [...new Set(input.recorded.flatMap((g) => g.object.columns ?? []))].sort(compareStrings);
+    this.recordedColumns = new Set(this.recordedColumnList);
+    this.#because = input.desired?.because ?? input.recorded[0]?.because ?? [];
+  }
+
+  change(op: ChangeOp, columns: readonly string[] | null, reason: ChangeReason): void {
+    const { grantee, privilege, object } = this.#input.slot;
+    this.changes.push({ op, grantee, privilege, object: { schema: object.schema, table: object.table, columns }, because: this.#because, reason });
+  }
+
+  record(op: "record" | "forget", columns: readonly string[] | null): void {
+    const { grantee, privilege, object } = this.#input.slot;
+    const grant: Grant = { grantee, privilege, object: { schema: object.schema, table: object.table, columns } };
+    this.records.push({ op, grant, because: this.#because, ...(this.#input.recorded.length === 0 ? { fresh: true } : {}) });
+  }
+
+  /** Revoke the recorded columns the target still holds (before a change of form). */
+  revokeHeldRecordedColumns(reason: ChangeReason): void {
+    const revoke = this.recordedColumnList.filter((c) => this.#input.held.columns.has(c));
+    if (revoke.length > 0) this.change("revoke", revoke, reason);
+  }
+
+  forgetRecorded(): void {
+    if (this.recordedFull) this.record("forget", null);
+    if (this.recordedColumns.size > 0) this.record("forget", this.recordedColumnList);
+  }
+
+  decision(pending: PendingGrant | undefined): SlotDecision {
+    return { changes: this.changes, records: this.records, pending, warning: this.warning, unchanged: this.unchanged };
+  }
+}
+
+export function describeSlot(grant: Grant): string {
+  const object = grant.object.table === null ? `schema ${grant.object.schema}` : `${grant.object.schema}.${grant.object.table}`;
+  return `${grant.privilege} on ${object} for ${grant.grantee.kind} ${grant.grantee.name}`;
+}
