@@ -98,6 +98,14 @@ export const mappingSchema = z.strictObject({
   privileges: z.partialRecord(z.enum(["SELECT", "INSERT", "DELETE", "DROP", "ALTER"]), z.array(z.enum(["SELECT", "INSERT", "UPDATE", "DELETE", "DROP", "REFERENCES", "TRUNCATE"]))).default({}),
 });
 
+/** Who owns held grants, per grantee (README "Adopting an existing warehouse"); first matching rule wins, default `recorded`. */
+export const ownershipRuleSchema = z.strictObject({
+  /** Grantee names or globs (`*`, `?`) as the warehouse spells them. */
+  grantees: z.array(nonEmpty).min(1),
+  mode: z.enum(["recorded", "adopt", "authoritative"]),
+  kind: granteeKind.optional(),
+});
+
 export const safetySchema = z.strictObject({
   maxRevokes: z.number().int().min(0).default(500),
   maxRevokeRatio: z.number().min(0).max(1).default(0.5),
@@ -142,6 +150,7 @@ export const configSchema = z.strictObject({
     privileges: {},
   }),
   safety: safetySchema.default({ maxRevokes: 500, maxRevokeRatio: 0.5 }),
+  ownership: z.array(ownershipRuleSchema).default([]),
   lock: lockSchema.default({ kind: "memory" }),
   server: serverSchema.optional(),
   schedule: scheduleSchema.optional(),
