@@ -46,14 +46,50 @@ export const dataApiTargetSchema = z
     pollIntervalMs: z.number().int().min(1).default(250),
     statementTimeoutMs: z.number().int().min(1).default(15 * 60_000),
   })
-  .refine((t) => (t.clusterIdentifier === undefined) !== (t.workgroupName === undefined), {
-    message: "set exactly one of clusterIdentifier (provisioned) or workgroupName (Serverless)",
-    path: ["clusterIdentifier"],
-  })
-  .refine((t) => t.workgroupName !== undefined || t.dbUser !== undefined || t.secretArn !== undefined, {
-    message: "a provisioned cluster needs dbUser or secretArn",
-    path: ["dbUser"],
+  .superRefine((target, context) => {
+    for (const problem of dataApiTargetProblems(target)) context.addIssue({ code: "custom", ...problem });
   });
+
+/**
+ * The Data API's documented credential modes (aws-facts §5.2): secretArn (the cluster named by the
+ * secret, or by clusterIdentifier); clusterIdentifier + dbUser (GetClusterCredentials);
+ * clusterIdentifier alone (GetClusterCredentialsWithIAM); workgroupName alone (Serverless
+ * GetCredentials); workgroupName + secretArn. Anything else is named by its field.
+ */
+export function dataApiTargetProblems(target: {
+  readonly clusterIdentifier?: string | undefined;
+  readonly workgroupName?: string | undefined;
+  readonly dbUser?: string | undefined;
+  readonly secretArn?: string | undefined;
+  readonly endpoint?: string | undefined;
+  readonly dialect: "redshift" | "postgres";
+}): { path: string[]; message: string }[] {
+  const problems: { path: string[]; message: string }[] = [];
+  const { clusterIdentifier, workgroupName, dbUser, secretArn } = target;
+  if (clusterIdentifier !== undefined && workgroupName !== undefined) {
+    problems.push({ path: ["workgroupName"], message: "set clusterIdentifier (provisioned) or workgroupName (Serverless), not both" });
+  }
+  if (dbUser !== undefined && workgroupName !== undefined) {
+    problems.push({
+      path: ["dbUser"],
+      message: "dbUser is not accepted with workgroupName: Serverless signs in as the caller's IAM identity; use workgroupName alone or with secretArn",
+    });
+  } else if (dbUser !== undefined && secretArn !== undefined) {
+    problems.push({ path: ["dbUser"], message: "set dbUser or secretArn, not both: the secret names the database user" });
+  } else if (dbUser !== undefined && clusterIdentifier === undefined) {
+    problems.push({ path: ["dbUser"], message: "dbUser needs clusterIdentifier (temporary credentials for a provisioned cluster)" });
+  }
+  if (clusterIdentifier === undefined && workgroupName === undefined && secretArn === undefined) {
+    problems.push({
+      path: ["clusterIdentifier"],
+      message: "set clusterIdentifier (provisioned, with dbUser, secretArn or neither for the IAM identity), workgroupName (Serverless) or secretArn",
+    });
+  }
+  if (target.dialect === "postgres" && target.endpoint === undefined) {
+    problems.push({ path: ["dialect"], message: "dialect postgres is for a local Data API endpoint only: set endpoint, or use dialect redshift" });
+  }
+  return problems;
+}
 
 export const lockSchema = z.discriminatedUnion("kind", [
   z.strictObject({ kind: z.literal("memory") }),
@@ -155,7 +191,23 @@ export const configSchema = z.strictObject({
   server: serverSchema.optional(),
   schedule: scheduleSchema.optional(),
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+}).superRefine((config, context) => {
+  if (config.target.kind !== "data-api" || config.target.dialect !== "redshift") return;
+  for (const [permission, privileges] of Object.entries(config.mapping.privileges)) {
+    privileges?.forEach((privilege, index) => {
+      if (!(REDSHIFT_TABLE_PRIVILEGES as readonly string[]).includes(privilege)) {
+        context.addIssue({
+          code: "custom",
+          path: ["mapping", "privileges", permission, index],
+          message: `Redshift has no table privilege ${privilege}; use one of ${REDSHIFT_TABLE_PRIVILEGES.join(", ")}`,
+        });
+      }
+    });
+  }
 });
+
+/** The object privileges Redshift's GRANT accepts on a table (aws-facts §6.1, r_GRANT): no TRUNCATE, no ALTER outside Lake Formation. */
+export const REDSHIFT_TABLE_PRIVILEGES = ["SELECT", "INSERT", "UPDATE", "DELETE", "DROP", "REFERENCES"] as const;
 
 export type Config = z.infer<typeof configSchema>;
 export type MappingConfig = z.infer<typeof mappingSchema>;

@@ -8,7 +8,7 @@ import { qualifiedName, quoteIdent, quoteLiteral } from "../core/sql.js";
 import { SyncError } from "../errors.js";
 import { createLogger } from "../log.js";
 import type { SqlExecutor } from "../warehouse/executor.js";
-import { applyCommand } from "../cli.js";
+import { applyCommand } from "./commands/apply.js";
 import { openSource, openTarget, readInventory } from "./wiring.js";
 
 /**
