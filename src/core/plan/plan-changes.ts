@@ -10,6 +10,8 @@ import type { OwnershipMode } from "../ownership.js";
 import type { Change, GranteeOwnership, PendingGrant, Plan, PlanInput, PlanStep, UnmanagedGrant } from "./types.js";
 
 const NO_COLUMNS: ReadonlySet<string> = new Set();
+const NOT_HELD: SlotInput["held"] = { full: false, columns: NO_COLUMNS };
+const NO_GRANTS: SlotInput["recorded"] = [];
 
 /**
  * Desired vs recorded vs actual -> Plan (DESIGN §3, §4.2). All three sides become integer columns
@@ -43,6 +45,8 @@ class SlotWalk {
   readonly #exists: ExistenceIndex;
   readonly #managed: ReadonlySet<string>;
   readonly #modes: (OwnershipMode | undefined)[] = [];
+  readonly #granteeState: (boolean | undefined)[] = [];
+  readonly #objectState: (SlotInput["exists"] | undefined)[] = [];
 
   constructor(
     readonly input: PlanInput,
@@ -111,7 +115,9 @@ class SlotWalk {
     const row = sides.desired >= 0 ? sides.desired : sides.recordedCount > 0 ? sides.recordedRows[0]! : sides.heldRows[0]!;
     const side = sides.desired >= 0 ? D : sides.recordedCount > 0 ? R : H;
     const object = registry.objects[side.object[row]!]!;
-    const slot: Grant = { grantee: registry.grantees[side.grantee[row]!]!, privilege: PRIVILEGES[side.privilege[row]!]!, object };
+    const desired = sides.desired >= 0 ? D.grantAt(sides.desired, registry) : undefined;
+    // A whole-table desired grant is its own slot (its columns are null).
+    const slot: Grant = desired?.object === object ? desired : { grantee: registry.grantees[side.grantee[row]!]!, privilege: PRIVILEGES[side.privilege[row]!]!, object };
     let full = false;
     let columns: Set<string> | null = null;
     for (let h = 0; h < sides.heldCount; h++) {
@@ -121,10 +127,10 @@ class SlotWalk {
     }
     return {
       slot,
-      desired: sides.desired >= 0 ? D.grantAt(sides.desired, registry) : undefined,
-      recorded: sides.recordedRows.slice(0, sides.recordedCount).map((i) => R.grantAt(i, registry)),
-      held: { full, columns: columns ?? NO_COLUMNS },
-      exists: this.#exists.of(slot),
+      desired,
+      recorded: sides.recordedCount === 0 ? NO_GRANTS : sides.recordedRows.slice(0, sides.recordedCount).map((i) => R.grantAt(i, registry)),
+      held: full || columns !== null ? { full, columns: columns ?? NO_COLUMNS } : NOT_HELD,
+      exists: this.#existsAt(side.grantee[row]!, side.object[row]!),
       tableColumns: object.table === null ? undefined : this.#exists.columns(object.schema, object.table),
       dialect: this.input.dialect,
       ownership: this.modeOf(side.grantee[row]!),
@@ -135,9 +141,18 @@ class SlotWalk {
   #unmanaged(input: SlotInput, why: UnmanagedGrant["why"]): void {
     const { slot, held } = input;
     const mode = input.ownership ?? "recorded";
-    const at = (columns: readonly string[] | null) => this.unmanaged.push({ ...slot, object: { ...slot.object, columns }, why, mode });
+    const at = (columns: readonly string[] | null) =>
+      this.unmanaged.push({ grantee: slot.grantee, privilege: slot.privilege, object: { schema: slot.object.schema, table: slot.object.table, columns }, why, mode });
     if (held.full) at(null);
     else if (held.columns.size > 0) at([...held.columns].sort(compareStrings));
+  }
+
+  /** exists.of on integers: each grantee and object is looked up once. */
+  #existsAt(grantee: number, object: number): SlotInput["exists"] {
+    const { registry } = this;
+    const g = (this.#granteeState[grantee] ??= this.#exists.granteeExists(registry.grantees[grantee]!));
+    if (!g) return "grantee";
+    return (this.#objectState[object] ??= this.#exists.objectState(registry.objects[object]!));
   }
 
   #collect(decision: SlotDecision, key: number): void {

@@ -69,14 +69,18 @@ interface Allowed {
   readonly pending: PendingGrant | undefined;
 }
 
-const NOTHING: Allowed = { full: false, columns: [], pending: undefined };
+const NO_COLUMNS: ReadonlySet<string> = new Set();
+const NO_LIST: readonly string[] = [];
+const NOTHING: Allowed = { full: false, columns: NO_LIST, pending: undefined };
+const FULL: Allowed = { full: true, columns: NO_LIST, pending: undefined };
 
 /** What may be granted now: the desired grant minus what the target lacks ("object or grantee missing in Redshift": pending). */
 function allowedNow({ desired, exists, tableColumns }: SlotInput): Allowed {
   if (desired === undefined) return NOTHING;
   if (exists !== true) return { ...NOTHING, pending: { ...desired, missing: exists } };
-  if (desired.object.columns === null) return { ...NOTHING, full: true };
+  if (desired.object.columns === null) return FULL;
   const present = tableColumns!;
+  if (desired.object.columns.every((c) => present.has(c))) return { full: false, columns: desired.object.columns, pending: undefined };
   const columns = desired.object.columns.filter((c) => present.has(c));
   const missing = desired.object.columns.filter((c) => !present.has(c));
   const pending: PendingGrant | undefined = missing.length > 0 ? { ...desired, object: { ...desired.object, columns: missing }, missing: "columns" } : undefined;
@@ -125,7 +129,7 @@ function toWholeTable(input: SlotInput, o: Outcome): void {
 
 function toColumns(input: SlotInput, wanted: readonly string[], o: Outcome): void {
   const { held } = input;
-  const want = new Set(wanted);
+  const want: ReadonlySet<string> = o.recordedColumns.size === 0 ? NO_COLUMNS : new Set(wanted);
   if (o.recordedFull) {
     // "full table <-> column subset": revoke the table level before granting the columns.
     if (held.full) o.change("revoke", null, "revokeBecauseFormChanged");
@@ -157,18 +161,19 @@ function toColumns(input: SlotInput, wanted: readonly string[], o: Outcome): voi
   // "column subset changes": only leaving columns are revoked and only joining ones granted
   // (REVOKE SELECT (a, b, c) also takes away a column the new subset keeps, DESIGN §3).
   const narrowed = o.recordedColumnList.filter((c) => !want.has(c));
-  const foreign = [...held.columns].filter((c) => !want.has(c) && !o.recordedColumns.has(c)).sort(compareStrings);
+  const foreign = held.columns.size === 0 ? NO_LIST : heldOutside(held.columns, wanted, o.recordedColumns);
   if (foreign.length > 0) o.unmanaged = "widerThanAllowed";
   // `authoritative`: held columns Lake Formation does not allow go too, recorded or not.
-  const revoke = [...narrowed.filter((c) => held.columns.has(c)), ...(o.mode === "authoritative" ? foreign : [])].sort(compareStrings);
-  const grant = held.full ? [] : wanted.filter((c) => !held.columns.has(c));
+  const revoke = o.mode === "authoritative" && foreign.length > 0 ? [...narrowed.filter((c) => held.columns.has(c)), ...foreign].sort(compareStrings) : narrowed.filter((c) => held.columns.has(c));
+  const joins = (c: string) => !held.full && !held.columns.has(c);
+  const grant = held.columns.size === 0 && !held.full ? wanted : wanted.filter(joins);
   const widened = grant.some((c) => !o.recordedColumns.has(c));
   if (revoke.length > 0) o.change("revoke", revoke, narrowed.length > 0 ? "revokeBecauseColumnsNarrowed" : "revokeBecauseUnmanaged");
   if (grant.length > 0) o.change("grant", grant, widened ? (o.recordedColumns.size > 0 ? "grantBecauseColumnsWidened" : "grantBecausePolicy") : "grantBecauseDriftRepair");
   if (narrowed.length > 0) o.record("forget", narrowed);
   // A slot's state row lists its columns: after a change, record the columns that stay, not only those that join.
-  const toRecord = wanted.filter((c) => o.recordedColumns.has(c) || grant.includes(c));
-  const adoptable = o.mode !== "recorded" && toRecord.length < wanted.length && wanted.every((c) => held.columns.has(c) || grant.includes(c));
+  const toRecord = grant === wanted ? wanted : wanted.filter((c) => o.recordedColumns.has(c) || joins(c));
+  const adoptable = o.mode !== "recorded" && toRecord.length < wanted.length && wanted.every((c) => held.columns.has(c) || joins(c));
   if (adoptable && o.recordedColumns.size === 0 && grant.length === 0 && revoke.length === 0) {
     // `adopt`: the target holds exactly the columns Lake Formation allows: record them, no SQL.
     o.adopt(wanted);
@@ -178,6 +183,12 @@ function toColumns(input: SlotInput, wanted: readonly string[], o: Outcome): voi
   const recordNow = adoptable ? wanted : toRecord;
   if ((grant.length > 0 || narrowed.length > 0 || revoke.length > 0) && recordNow.length > 0) o.record("record", recordNow);
   if (o.changes.length === 0 && narrowed.length === 0) o.unchanged = true;
+}
+
+/** Held columns Lake Formation does not allow and the service did not record, sorted. */
+function heldOutside(held: ReadonlySet<string>, wanted: readonly string[], recorded: ReadonlySet<string>): string[] {
+  const allowed = new Set(wanted);
+  return [...held].filter((c) => !allowed.has(c) && !recorded.has(c)).sort(compareStrings);
 }
 
 function toNothing(input: SlotInput, o: Outcome): void {
@@ -200,8 +211,9 @@ function toNothing(input: SlotInput, o: Outcome): void {
 }
 
 /** The decision as it is built: the slot's changes and state rows, in order. */
-class Outcome {
+class Outcome implements SlotDecision {
   readonly changes: Change[] = [];
+  pending: PendingGrant | undefined;
   readonly records: RecordChange[] = [];
   warning: string | undefined;
   unchanged = false;
@@ -216,22 +228,23 @@ class Outcome {
 
   constructor(input: SlotInput) {
     this.#input = input;
+    const { recorded } = input;
     this.mode = input.ownership ?? "recorded";
-    this.recordedFull = input.recorded.some((g) => g.object.columns === null);
-    this.recordedColumnList = input.recorded.length === 0 ? [] : [...new Set(input.recorded.flatMap((g) => g.object.columns ?? []))].sort(compareStrings);
-    this.recordedColumns = new Set(this.recordedColumnList);
+    this.recordedFull = recorded.some((g) => g.object.columns === null);
+    this.recordedColumnList = recorded.length === 0 ? NO_LIST : [...new Set(recorded.flatMap((g) => g.object.columns ?? []))].sort(compareStrings);
+    this.recordedColumns = recorded.length === 0 ? NO_COLUMNS : new Set(this.recordedColumnList);
     this.#because = input.desired?.because ?? input.recorded[0]?.because ?? [];
   }
 
   change(op: ChangeOp, columns: readonly string[] | null, reason: ChangeReason): void {
     const { grantee, privilege, object } = this.#input.slot;
-    this.changes.push({ op, grantee, privilege, object: { schema: object.schema, table: object.table, columns }, because: this.#because, reason });
+    this.changes.push({ op, grantee, privilege, object: columns === null ? object : { schema: object.schema, table: object.table, columns }, because: this.#because, reason });
   }
 
   record(op: "record" | "forget", columns: readonly string[] | null): void {
     const { grantee, privilege, object } = this.#input.slot;
-    const grant: Grant = { grantee, privilege, object: { schema: object.schema, table: object.table, columns } };
-    this.records.push({ op, grant, because: this.#because, ...(this.#input.recorded.length === 0 ? { fresh: true } : {}) });
+    const grant: Grant = { grantee, privilege, object: columns === null ? object : { schema: object.schema, table: object.table, columns } };
+    this.records.push(this.#input.recorded.length === 0 ? { op, grant, because: this.#because, fresh: true } : { op, grant, because: this.#because });
   }
 
   /** `~ adopt`: record a held grant as owned; no SQL. */
@@ -253,7 +266,8 @@ class Outcome {
   }
 
   decision(pending: PendingGrant | undefined): SlotDecision {
-    return { changes: this.changes, records: this.records, pending, warning: this.warning, unchanged: this.unchanged, unmanaged: this.unmanaged };
+    this.pending = pending;
+    return this;
   }
 }
 
