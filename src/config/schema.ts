@@ -11,7 +11,14 @@ export const fileSourceSchema = z.strictObject({
 export const awsSourceSchema = z.strictObject({
   kind: z.literal("aws"),
   region: nonEmpty.optional(),
-  catalogId: z.string().regex(/^\d{12}$/, "a 12-digit AWS account id").optional(),
+  /**
+   * The account id, or a multi-level catalog id as Glue and Lake Formation take it: the account id,
+   * then `:` and the catalog path (`123456789012:s3tablescatalog/bucket`, `123456789012:federated`).
+   */
+  catalogId: z
+    .string()
+    .regex(/^\d{12}(?::[A-Za-z0-9_.-]+(?:\/[A-Za-z0-9_.-]+)*)?$/, "a 12-digit AWS account id, optionally followed by :catalog[/child]")
+    .optional(),
   /** Endpoint overrides, for tests and VPC endpoints. */
   lakeFormationEndpoint: z.url().optional(),
   glueEndpoint: z.url().optional(),
