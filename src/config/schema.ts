@@ -11,7 +11,14 @@ export const fileSourceSchema = z.strictObject({
 export const awsSourceSchema = z.strictObject({
   kind: z.literal("aws"),
   region: nonEmpty.optional(),
-  catalogId: z.string().regex(/^\d{12}$/, "a 12-digit AWS account id").optional(),
+  /**
+   * The account id, or a multi-level catalog id as Glue and Lake Formation take it: the account id,
+   * then `:` and the catalog path (`123456789012:s3tablescatalog/bucket`, `123456789012:federated`).
+   */
+  catalogId: z
+    .string()
+    .regex(/^\d{12}(?::[A-Za-z0-9_.-]+(?:\/[A-Za-z0-9_.-]+)*)?$/, "a 12-digit AWS account id, optionally followed by :catalog[/child]")
+    .optional(),
   /** Endpoint overrides, for tests and VPC endpoints. */
   lakeFormationEndpoint: z.url().optional(),
   glueEndpoint: z.url().optional(),
@@ -145,6 +152,14 @@ export const mappingSchema = z.strictObject({
   privileges: z.partialRecord(z.enum(["SELECT", "INSERT", "DELETE", "DROP", "ALTER"]), z.array(z.enum(["SELECT", "INSERT", "UPDATE", "DELETE", "DROP", "REFERENCES", "TRUNCATE"]))).default({}),
 });
 
+/** Who owns held grants, per grantee (README "Adopting an existing warehouse"); first matching rule wins, default `recorded`. */
+export const ownershipRuleSchema = z.strictObject({
+  /** Grantee names or globs (`*`, `?`) as the warehouse spells them. */
+  grantees: z.array(nonEmpty).min(1),
+  mode: z.enum(["recorded", "adopt", "authoritative"]),
+  kind: granteeKind.optional(),
+});
+
 export const safetySchema = z.strictObject({
   maxRevokes: z.number().int().min(0).default(500),
   maxRevokeRatio: z.number().min(0).max(1).default(0.5),
@@ -213,6 +228,7 @@ export const configSchema = z.strictObject({
     privileges: {},
   }),
   safety: safetySchema.default({ maxRevokes: 500, maxRevokeRatio: 0.5 }),
+  ownership: z.array(ownershipRuleSchema).default([]),
   lock: lockSchema.default({ kind: "memory" }),
   server: serverSchema.optional(),
   schedule: scheduleSchema.optional(),

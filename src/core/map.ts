@@ -323,7 +323,7 @@ function principalMapper(mapping: MappingConfig, diagnostics: Diagnostic[], maxB
   };
 }
 
-function schemaMapper(mapping: MappingConfig): (database: string) => string | null {
+export function schemaMapper(mapping: MappingConfig): (database: string) => string | null {
   const isIncluded = globMatcher(mapping.databases.include);
   const isExcluded = globMatcher(mapping.databases.exclude);
   const cache = new Map<string, string | null>();
@@ -355,7 +355,7 @@ export function globMatcher(patterns: readonly string[]): (name: string) => bool
  * and rendered lower-cased there; PostgreSQL keeps quoted names as they are.
  */
 /** A Glue name as the dialect stores it, or null when it cannot be a name there (never truncated). */
-function foldIdentifier(name: string, dialect: Dialect): string | null {
+export function foldIdentifier(name: string, dialect: Dialect): string | null {
   const folded = dialect === "redshift" ? name.replace(/[A-Z]+/g, (s) => s.toLowerCase()) : name;
   return Buffer.byteLength(folded, "utf8") > MAX_IDENTIFIER_BYTES[dialect] || folded.length === 0 || folded.includes("\u0000") ? null : folded;
 }
