@@ -56,10 +56,13 @@ export async function readRedshiftInventory(executor: SqlExecutor, request: Inve
 const SYSTEM_SCHEMAS = "nspname !~ '^pg_' AND nspname NOT IN ('information_schema', 'catalog_history')";
 
 export function redshiftInventoryQueries(request: InventoryRequest): RedshiftInventoryQueries {
+  const only = request.onlySchemas;
+  const within = (column: string): string =>
+    only === undefined ? "" : only.length === 0 ? " AND FALSE" : ` AND ${column} IN (${only.map((s) => quoteLiteral(s, "redshift")).join(", ")})`;
   const excluded = (column: string): string =>
-    request.excludeSchemas.length === 0
+    (request.excludeSchemas.length === 0
       ? "TRUE"
-      : `${column} NOT IN (${request.excludeSchemas.map((s) => quoteLiteral(s, "redshift")).join(", ")})`;
+      : `${column} NOT IN (${request.excludeSchemas.map((s) => quoteLiteral(s, "redshift")).join(", ")})`) + within(column);
   const byKind = (kind: GranteeKind): string[] =>
     [...new Set(request.grantees.filter((g) => g.kind === kind).map((g) => g.name))].sort(compareStrings);
   const identities = (["group", "role"] as const)
