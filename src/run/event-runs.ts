@@ -33,6 +33,7 @@ export function createEventRunner(deps: EventRunnerDeps): EventRunner {
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   let reads: ResourceRead[] = [];
   let fullReason: string | null = null;
+  /** Start of the last full run an event asked for (scheduled runs do not delay events). */
   let lastFullStart: number | null = null;
 
   const full = async (trigger: RunTrigger, eventTriggered: boolean, reason: string): Promise<RunSummary> => {
@@ -42,7 +43,7 @@ export function createEventRunner(deps: EventRunnerDeps): EventRunner {
       while (now().getTime() < due && !trigger.shouldStop()) await sleep(Math.min(POLL_MS, due - now().getTime()));
     }
     deps.logger.info({ reason }, "full run");
-    lastFullStart = now().getTime();
+    if (eventTriggered) lastFullStart = now().getTime();
     deps.onRun?.("full");
     return deps.runFull(trigger);
   };
