@@ -7,6 +7,7 @@ import { granteeKey, type Grantee } from "../core/grants.js";
 import { mapEntitlements } from "../core/map.js";
 import { type Plan, planChanges } from "../core/plan.js";
 import { resolvePolicies } from "../core/resolve.js";
+import { ownershipResolver } from "../core/ownership.js";
 import type { SqlExecutor } from "../warehouse/executor.js";
 import { readRecordedGrants } from "../warehouse/state-store.js";
 import { readInventory } from "./wiring.js";
@@ -71,6 +72,7 @@ export async function computePlan(options: {
       policyCount: snapshot.policies.length,
       safety: config.safety,
       force: options.force ?? false,
+      ownership: ownershipResolver(config.ownership),
       diagnostics: [...sourceWarnings.map(warning), ...entitlements.diagnostics, ...desired.diagnostics, ...doable.diagnostics],
     }),
   );
