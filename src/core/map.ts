@@ -2,6 +2,7 @@ import type { MappingConfig } from "../config/schema.js";
 import { type Diagnostic, error, warning } from "./diagnostics.js";
 import { GrantColumns, GrantRegistry, PRIVILEGE_ID } from "./grant-columns.js";
 import { type DesiredGrant, type Dialect, type Grantee, PRIVILEGES, type TablePrivilege, compareStrings } from "./grants.js";
+import type { PolicyRef } from "./policy-ref.js";
 import { type Entitlements, LF_TABLE_PERMISSIONS, type LfTablePermission, type PrincipalTableAccess } from "./resolve.js";
 
 /** Identifier limits in bytes (DESIGN §3): longer names are errors, never truncated. */
@@ -21,6 +22,8 @@ export interface DesiredState {
   readonly grants: readonly DesiredGrant[];
   /** Every grantee a policy maps to, including those with nothing to hold right now. */
   readonly grantees: readonly Grantee[];
+  /** Every policy of the catalog once, by id; each grant's `because` lists ids of these. */
+  readonly policies: readonly PolicyRef[];
   readonly diagnostics: readonly Diagnostic[];
 }
 
@@ -37,7 +40,7 @@ export function mapEntitlements(entitlements: Entitlements, mapping: MappingConf
   const { nameOf, fold } = identifierMapper(dialect, diagnostics);
   const privilegeMap = { ...DEFAULT_PRIVILEGES[dialect], ...mapping.privileges } as Record<LfTablePermission, readonly TablePrivilege[]>;
   const { policySets, tables } = entitlements;
-  const labels = entitlements.policyLabels;
+  const policyIds = entitlements.policies.map((p) => p.id);
 
   const registry = new GrantRegistry();
   const columns = new GrantColumns();
@@ -45,7 +48,7 @@ export function mapEntitlements(entitlements: Entitlements, mapping: MappingConf
   const becauseIds = new Map<number, number>();
   const becauseOf = (set: number): number => {
     let id = becauseIds.get(set);
-    if (id === undefined) becauseIds.set(set, (id = registry.becauseId(policySets.members(set).map((i) => labels[i] ?? `policy#${i}`))));
+    if (id === undefined) becauseIds.set(set, (id = registry.becauseId(becauseOfPolicies(policySets.members(set), policyIds))));
     return id;
   };
 
@@ -238,8 +241,19 @@ export function mapEntitlements(entitlements: Entitlements, mapping: MappingConf
       return grants;
     },
     grantees: [...granteesSeen.values()].map((e) => e.grantee),
+    policies: distinctPolicies(entitlements.policies),
     diagnostics,
   };
+}
+
+/** The ids of a set of policy indexes: distinct (identical policies share an id), sorted. */
+function becauseOfPolicies(members: readonly number[], policyIds: readonly string[]): string[] {
+  return [...new Set(members.map((i) => policyIds[i]!))].sort(compareStrings);
+}
+
+function distinctPolicies(policies: readonly PolicyRef[]): PolicyRef[] {
+  const byId = new Map(policies.map((p) => [p.id, p]));
+  return [...byId.values()].sort((a, b) => compareStrings(a.id, b.id));
 }
 
 /** compareStrings with null (invalid names, dropped later) last. */
@@ -309,7 +323,7 @@ function principalMapper(mapping: MappingConfig, diagnostics: Diagnostic[], maxB
   };
 }
 
-function schemaMapper(mapping: MappingConfig): (database: string) => string | null {
+export function schemaMapper(mapping: MappingConfig): (database: string) => string | null {
   const isIncluded = globMatcher(mapping.databases.include);
   const isExcluded = globMatcher(mapping.databases.exclude);
   const cache = new Map<string, string | null>();
@@ -341,7 +355,7 @@ export function globMatcher(patterns: readonly string[]): (name: string) => bool
  * and rendered lower-cased there; PostgreSQL keeps quoted names as they are.
  */
 /** A Glue name as the dialect stores it, or null when it cannot be a name there (never truncated). */
-function foldIdentifier(name: string, dialect: Dialect): string | null {
+export function foldIdentifier(name: string, dialect: Dialect): string | null {
   const folded = dialect === "redshift" ? name.replace(/[A-Z]+/g, (s) => s.toLowerCase()) : name;
   return Buffer.byteLength(folded, "utf8") > MAX_IDENTIFIER_BYTES[dialect] || folded.length === 0 || folded.includes("\u0000") ? null : folded;
 }

@@ -20,15 +20,19 @@ import type { Row, SqlExecutor, SqlValue } from "./executor.js";
 export const MAX_BATCH_STATEMENTS = 40;
 export const MAX_STATEMENT_BYTES = 100 * 1024;
 const MAX_POLL_INTERVAL_MS = 5_000;
-const SUBMIT_ATTEMPTS = 6;
 const SUBMIT_BACKOFF_MS = 200;
-/** Errors after which a submit is safe to repeat with the same ClientToken (aws-facts §5.4). */
-const RETRYABLE_SUBMIT_ERRORS = new Set([
-  "ActiveStatementsExceededException",
-  "ThrottlingException",
-  "ExecuteStatementException",
-  "BatchExecuteStatementException",
-]);
+/**
+ * Errors after which a submit is safe to repeat with the same ClientToken (aws-facts §5.4), and how
+ * many submits each allows. DatabaseConnectionException is what a Serverless workgroup answers
+ * while it resumes, which takes tens of seconds: it gets a longer budget (~40 s of backoff).
+ */
+const SUBMIT_ATTEMPTS: Readonly<Record<string, number>> = {
+  ActiveStatementsExceededException: 6,
+  ThrottlingException: 6,
+  ExecuteStatementException: 6,
+  BatchExecuteStatementException: 6,
+  DatabaseConnectionException: 12,
+};
 const TERMINAL = new Set(["FINISHED", "FAILED", "ABORTED"]);
 
 export interface DataApiExecutorOptions {
@@ -69,7 +73,7 @@ export function createDataApiExecutor(config: DataApiTargetConfig, options: Data
         return Id;
       } catch (error) {
         const name = error instanceof Error ? error.name : "";
-        if (!RETRYABLE_SUBMIT_ERRORS.has(name) || attempt >= SUBMIT_ATTEMPTS) {
+        if (attempt >= (SUBMIT_ATTEMPTS[name] ?? 0)) {
           if (error instanceof SyncError) throw error;
           throw new SyncError("TARGET_FAILED", `${kind} on ${where} failed: ${errorText(error)}`, { cause: error });
         }
@@ -121,17 +125,17 @@ export function createDataApiExecutor(config: DataApiTargetConfig, options: Data
 
   async function fetchRows(id: string): Promise<Row[]> {
     const rows: Row[] = [];
-    let columns: readonly ColumnMetadata[] | undefined;
+    let names: readonly string[] | undefined;
     let nextToken: string | undefined;
     do {
       const token = nextToken;
       const page = await call(`GetStatementResult ${id}`, () =>
         client.send(new GetStatementResultCommand({ Id: id, ...(token === undefined ? {} : { NextToken: token }) })),
       );
-      if (columns === undefined && page.ColumnMetadata !== undefined && page.ColumnMetadata.length > 0) {
-        columns = page.ColumnMetadata;
+      if (names === undefined && page.ColumnMetadata !== undefined && page.ColumnMetadata.length > 0) {
+        names = columnNames(page.ColumnMetadata);
       }
-      for (const record of page.Records ?? []) rows.push(rowFromRecord(record, columns ?? []));
+      for (const record of page.Records ?? []) rows.push(rowFromRecord(record, names ?? []));
       nextToken = page.NextToken;
     } while (nextToken !== undefined && nextToken !== "");
     return rows;
@@ -229,13 +233,20 @@ function sqlPreview(sql: string): string {
   return flat.length <= 120 ? flat : `${flat.slice(0, 117)}...`;
 }
 
-/** Decodes one record of the `Field` union by column name (trap 14: DECIMAL arrives as a string). */
-function rowFromRecord(record: readonly Field[], columns: readonly ColumnMetadata[]): Row {
+/**
+ * Decodes one record of the `Field` union by column name (trap 14: DECIMAL arrives as a string).
+ * Names are lower-cased: with describe_field_name_in_uppercase on, Redshift returns them upper-cased.
+ */
+function rowFromRecord(record: readonly Field[], names: readonly string[]): Row {
   const row: Record<string, SqlValue> = {};
   record.forEach((field, index) => {
-    row[columns[index]?.name ?? `column${index + 1}`] = fieldValue(field);
+    row[names[index] ?? `column${index + 1}`] = fieldValue(field);
   });
   return row;
+}
+
+function columnNames(columns: readonly ColumnMetadata[]): string[] {
+  return columns.map((column, index) => (column.name ?? `column${index + 1}`).toLowerCase());
 }
 
 export function fieldValue(field: Field): SqlValue {

@@ -59,6 +59,26 @@ describe("parseConfig", () => {
     expect(config.mapping.privileges).toStrictEqual({ SELECT: ["SELECT", "REFERENCES"] });
   });
 
+  const modes = [
+    { mode: "secretArn (the cluster named by the secret)", target: { secretArn: "arn:aws:secretsmanager:us-east-1:1:secret:s" } },
+    { mode: "clusterIdentifier + secretArn", target: { clusterIdentifier: "c", secretArn: "arn:s" } },
+    { mode: "clusterIdentifier + dbUser (GetClusterCredentials)", target: { clusterIdentifier: "c", dbUser: "sync" } },
+    { mode: "clusterIdentifier alone (GetClusterCredentialsWithIAM)", target: { clusterIdentifier: "c" } },
+    { mode: "workgroupName alone (Serverless)", target: { workgroupName: "wg" } },
+    { mode: "workgroupName + secretArn", target: { workgroupName: "wg", secretArn: "arn:s" } },
+    { mode: "dialect postgres with an explicit endpoint", target: { workgroupName: "wg", dialect: "postgres", endpoint: "http://127.0.0.1:4566" } },
+  ];
+  it.each(modes)("accepts the documented Data API mode: $mode", ({ target }) => {
+    const config = parseConfig({ source: minimal.source, target: { kind: "data-api", database: "dev", ...target } }, "/etc/lfsync", {});
+    expect(config.target).toMatchObject(target);
+  });
+
+  it("accepts Redshift's own DROP for the redshift dialect and TRUNCATE for PostgreSQL", () => {
+    const redshift = { kind: "data-api", database: "dev", workgroupName: "wg" };
+    expect(parseConfig({ source: minimal.source, target: redshift, mapping: { privileges: { DROP: ["DROP"] } } }, "/", {}).mapping.privileges).toEqual({ DROP: ["DROP"] });
+    expect(parseConfig({ ...minimal, mapping: { privileges: { DELETE: ["TRUNCATE"] } } }, "/", {}).mapping.privileges).toEqual({ DELETE: ["TRUNCATE"] });
+  });
+
   it("resolves env:NAME in the secret fields, from the env given", () => {
     const env = { PG_URL: "postgres://u:pw@db/x", API_KEY: "k1", BASIC_PW: "p1", REPORT: "r1" };
     const config = parseConfig(
@@ -115,7 +135,37 @@ describe("parseConfig", () => {
     {
       case: "the data-api target's own rules",
       config: { source: minimal.source, target: { kind: "data-api", database: "dev" } },
-      problems: ["target.clusterIdentifier: set exactly one of", "target.dbUser: a provisioned cluster needs dbUser or secretArn"],
+      problems: ["target.clusterIdentifier: set clusterIdentifier (provisioned, with dbUser, secretArn or neither"],
+    },
+    {
+      case: "workgroupName with dbUser (not a documented credential mode)",
+      config: { source: minimal.source, target: { kind: "data-api", database: "dev", workgroupName: "wg", dbUser: "sync" } },
+      problems: ["target.dbUser: dbUser is not accepted with workgroupName"],
+    },
+    {
+      case: "a cluster and a workgroup at once",
+      config: { source: minimal.source, target: { kind: "data-api", database: "dev", workgroupName: "wg", clusterIdentifier: "c" } },
+      problems: ["target.workgroupName: set clusterIdentifier (provisioned) or workgroupName (Serverless), not both"],
+    },
+    {
+      case: "dbUser with secretArn",
+      config: { source: minimal.source, target: { kind: "data-api", database: "dev", clusterIdentifier: "c", dbUser: "u", secretArn: "arn:s" } },
+      problems: ["target.dbUser: set dbUser or secretArn, not both"],
+    },
+    {
+      case: "dbUser without a cluster",
+      config: { source: minimal.source, target: { kind: "data-api", database: "dev", secretArn: "arn:s", dbUser: "u" } },
+      problems: ["target.dbUser: set dbUser or secretArn, not both"],
+    },
+    {
+      case: "dialect postgres on a Data API target without an explicit endpoint",
+      config: { source: minimal.source, target: { kind: "data-api", database: "dev", workgroupName: "wg", dialect: "postgres" } },
+      problems: ["target.dialect: dialect postgres is for a local Data API endpoint only"],
+    },
+    {
+      case: "TRUNCATE, which Redshift's GRANT does not take, for the redshift dialect",
+      config: { source: minimal.source, target: { kind: "data-api", database: "dev", workgroupName: "wg" }, mapping: { privileges: { DELETE: ["DELETE", "TRUNCATE"] } } },
+      problems: ["mapping.privileges.DELETE[1]: Redshift has no table privilege TRUNCATE"],
     },
     {
       case: "an unknown source kind",

@@ -252,11 +252,17 @@ describe("mapEntitlements: one row per situation", () => {
     });
     const state = mapEntitlements(resolvePolicies(snapshot), defaultMapping(), "redshift");
     const because = Object.fromEntries(state.grants.map((g) => [g.privilege, g.because]));
-    expect(because).toEqual({
-      SELECT: ["policy#0 access in (public)"],
-      INSERT: ["policy#1 access in (public)"],
-      USAGE: ["policy#0 access in (public)", "policy#1 access in (public)", "policy#2 access in (public)"],
-    });
+    const [p0, p1, p2] = resolvePolicies(snapshot).policies.map((p) => p.id);
+    expect(because).toEqual({ SELECT: [p0], INSERT: [p1], USAGE: [p0, p1, p2].sort() });
+    expect(state.policies.map((p) => p.id)).toEqual([p0, p1, p2].sort());
+    expect(new Set(state.policies.map((p) => p.principal))).toEqual(new Set([analyst]));
+  });
+
+  it("lists identical policies once, and a grant's because names that one id", () => {
+    const snapshot = catalog({ databases: [sales], policies: [publicSelect, publicSelect] });
+    const state = mapEntitlements(resolvePolicies(snapshot), defaultMapping(), "redshift");
+    expect(state.policies).toHaveLength(1);
+    expect(state.grants.find((g) => g.privilege === "SELECT")?.because).toEqual([state.policies[0]!.id]);
   });
 });
 

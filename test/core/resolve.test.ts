@@ -240,15 +240,23 @@ describe("resolvePolicies: Lake Formation semantics, one row per situation", () 
     else expect(warnings.some((w) => row.warning!.test(w)), warnings.join("\n")).toBe(true);
   });
 
-  it("labels every policy for `because`, naming saved expressions", () => {
-    const result = resolvePolicies(
-      catalog({
-        databases: [sales],
-        expressions: { public_data: { access: ["public"] } },
-        policies: [policy(analyst, "TABLE", { pii: ["false"], access: ["public", "internal"] }, ["SELECT"]), policy(analyst, "TABLE", "public_data", ["SELECT"])],
-      }),
-    );
-    expect(result.policyLabels).toEqual(["policy#0 access in (public, internal) AND pii in (false)", "policy#1 public_data: access in (public)"]);
+  it("lists every policy as a PolicyRef whose id depends on what it says, never on its position", () => {
+    const expressions = { public_data: { access: ["public"] } };
+    const first = policy(analyst, "TABLE", { pii: ["false"], access: ["public", "internal"] }, ["SELECT"]);
+    const second = policy(analyst, "TABLE", "public_data", ["select"]);
+    const refs = resolvePolicies(catalog({ databases: [sales], expressions, policies: [first, second] })).policies;
+    expect(refs.map(({ id: _, ...rest }) => rest)).toEqual([
+      { principal: analyst, resourceType: "TABLE", expression: "access in (public, internal) AND pii in (false)", permissions: ["SELECT"] },
+      { principal: analyst, resourceType: "TABLE", expression: "public_data: access in (public)", permissions: ["SELECT"] },
+    ]);
+    expect(refs[0]!.id).toMatch(/^[0-9a-f]{12}$/);
+    expect(refs[0]!.id).not.toBe(refs[1]!.id);
+    const reordered = resolvePolicies(catalog({ databases: [sales], expressions, policies: [second, first] })).policies;
+    expect(reordered.map((r) => r.id)).toEqual([refs[1]!.id, refs[0]!.id]);
+    const respelled = policy(analyst, "TABLE", { access: ["internal", "public"], pii: ["false"] }, ["SELECT"]);
+    expect(resolvePolicies(catalog({ databases: [sales], policies: [respelled] })).policies[0]!.id).toBe(refs[0]!.id);
+    const otherPrincipal = policy("arn:aws:iam::123456789012:role/bi", "TABLE", { pii: ["false"], access: ["public", "internal"] }, ["SELECT"]);
+    expect(resolvePolicies(catalog({ databases: [sales], policies: [otherPrincipal] })).policies[0]!.id).not.toBe(refs[0]!.id);
   });
 
   it("remembers which policies caused each part of an entitlement", () => {

@@ -32,6 +32,8 @@ function config(overrides: Partial<DataApiTargetConfig> = {}): DataApiTargetConf
     database: "dev",
     workgroupName: "wg",
     dialect: "postgres",
+    // The SDK client is passed in; dialect postgres needs an explicit endpoint all the same.
+    endpoint: "http://127.0.0.1:9",
     pollIntervalMs: 5,
     statementTimeoutMs: 30_000,
     ...overrides,
@@ -136,6 +138,15 @@ describe.each(backends)("data-api executor on $name", (backend) => {
     await executor.transaction(["CREATE TABLE t (id int)"], { token: "tok-active" });
     expect(api.calls().BatchExecuteStatement).toBe(3);
     expect(sleeps.slice(0, 2)).toEqual([200, 400]);
+    expect(api.statements()).toHaveLength(1);
+  });
+
+  it("retries DatabaseConnectionException (a Serverless workgroup resuming) with backoff", async () => {
+    // The SDK's own 4 attempts fail, then the executor submits again with the same ClientToken.
+    api.faults.reject(6, "DatabaseConnectionException", 500, ["ExecuteStatement"]);
+    expect(await executor.query("SELECT 4 AS four")).toEqual([{ four: 4 }]);
+    expect(api.calls().ExecuteStatement).toBe(7);
+    expect(sleeps[0]).toBe(200);
     expect(api.statements()).toHaveLength(1);
   });
 
