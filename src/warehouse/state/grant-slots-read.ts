@@ -65,7 +65,9 @@ function orderByKeys(count: number, keys: readonly { readonly values: Uint32Arra
   return order;
 }
 
-const ROW_COLUMNS = "grantee_kind, grantee, schema_name, table_name, privilege, columns, policies, run_id";
+/** The columns recordedGrantsOf reads. */
+export const GRANT_SLOT_COLUMNS = "grantee_kind, grantee, schema_name, table_name, privilege, columns, policies, run_id";
+const ROW_COLUMNS = GRANT_SLOT_COLUMNS;
 /** The page key: schema-level rows (no table) first within their schema. */
 const PAGE_TABLE = "COALESCE(table_name, '')";
 
