@@ -258,6 +258,15 @@ describe("the ECS task definitions", () => {
     expect(taskDefinitions.serve.containerDefinitions[0]?.secrets?.map((s) => s.name)).toContain("LF_SYNC_WEBHOOK_API_KEY");
     expect(readFileSync(join(DEPLOY, "README.md"), "utf8")).toContain("env:LF_SYNC_WEBHOOK_API_KEY");
   });
+
+  it("give the server a report token of its own, separate from the webhook secret (issue 13 item 13)", () => {
+    const secrets = taskDefinitions.serve.containerDefinitions[0]?.secrets ?? [];
+    const report = secrets.find((s) => s.name === "LF_SYNC_REPORT_TOKEN");
+    const webhook = secrets.find((s) => s.name === "LF_SYNC_WEBHOOK_API_KEY");
+    expect(report?.valueFrom).toMatch(/^arn:aws:secretsmanager:/);
+    expect(report?.valueFrom).not.toBe(webhook?.valueFrom);
+    expect(readFileSync(join(DEPLOY, "README.md"), "utf8")).toContain('reportToken: "env:LF_SYNC_REPORT_TOKEN"');
+  });
 });
 
 describe("the schedule", () => {

@@ -3,6 +3,7 @@ import type { MappingConfig, SafetyConfig } from "../../config/schema.js";
 import { type Diagnostic } from "../diagnostics.js";
 import { type DesiredGrant, type Dialect, type Grant, type Grantee, type RecordedGrant, tableKey } from "../grants.js";
 import type { InventoryLike } from "../inventory-view.js";
+import type { OwnershipMode } from "../ownership.js";
 import { foldIdentifier, mapEntitlements, schemaMapper } from "../map.js";
 import { type Plan, planChanges } from "../plan.js";
 import { resolvePolicies } from "../resolve.js";
@@ -82,6 +83,10 @@ export interface ScopedPlanInput {
   readonly safety: SafetyConfig;
   /** Recorded slots in the whole state: the revoke ratio is a share of all, as in a full run. */
   readonly recordedTotal: number;
+  /** Ownership mode per grantee, as in the full plan. */
+  readonly ownership?: (grantee: Grantee) => OwnershipMode;
+  /** Schemas the mapping manages, as in the full plan. */
+  readonly managedSchemas?: ReadonlySet<string>;
 }
 
 /**
@@ -100,6 +105,8 @@ export function planScoped(input: ScopedPlanInput): Plan {
     safety: { ...input.safety, maxRevokeRatio: 1 },
     force: false,
     diagnostics: input.scoped.diagnostics,
+    ...(input.ownership === undefined ? {} : { ownership: input.ownership }),
+    ...(input.managedSchemas === undefined ? {} : { managedSchemas: input.managedSchemas }),
   });
   const { revokes } = plan.summary;
   if (input.recordedTotal === 0 || revokes / input.recordedTotal <= input.safety.maxRevokeRatio) return plan;
@@ -109,6 +116,8 @@ export function planScoped(input: ScopedPlanInput): Plan {
     changes: plan.changes,
     steps: plan.steps,
     pending: plan.pending,
+    unmanaged: plan.unmanaged,
+    ownership: plan.ownership,
     warnings: plan.warnings,
     summary: plan.summary,
     safety: { refused: true, forced: false, reasons: [...plan.safety.reasons, reason] },
