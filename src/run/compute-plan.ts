@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import type { CatalogSnapshot, CatalogSource } from "../catalog/model.js";
 import type { Config } from "../config/schema.js";
 import { warning } from "../core/diagnostics.js";
+import { withoutExternalObjects } from "../core/external-objects.js";
 import { granteeKey, type Grantee } from "../core/grants.js";
 import { type DesiredState, mapEntitlements } from "../core/map.js";
 import { managedSchemas as managedSchemasOf } from "../core/access/warehouse-names.js";
@@ -66,11 +67,13 @@ export async function computePlan(options: {
   const inventory = await timed("inventory", () =>
     readInventory(executor, { grantees: [...grantees.values()], excludeSchemas: [config.stateSchema] }),
   );
-  const managedSchemas = managedSchemasOf(snapshot, config.mapping, executor.dialect);
+  // External (Spectrum) schemas are Lake Formation's own business: never reported or revoked as unmanaged.
+  const managedSchemas = managedSchemasOf(snapshot, config.mapping, executor.dialect, inventory.externalSchemas);
   progress("planning");
+  const doable = withoutExternalObjects(desired.columns, desired.registry, inventory);
   const plan = await timed("plan", () =>
     planChanges({
-      desired: desired.columns,
+      desired: doable.desired,
       registry: desired.registry,
       recorded,
       inventory,
@@ -80,7 +83,7 @@ export async function computePlan(options: {
       force: options.force ?? false,
       ownership: ownershipResolver(config.ownership),
       managedSchemas,
-      diagnostics: [...sourceWarnings.map(warning), ...entitlements.diagnostics, ...desired.diagnostics],
+      diagnostics: [...sourceWarnings.map(warning), ...entitlements.diagnostics, ...desired.diagnostics, ...doable.diagnostics],
     }),
   );
   const catalogHash = createHash("sha256").update(JSON.stringify(snapshot)).digest("hex");

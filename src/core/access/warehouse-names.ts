@@ -16,13 +16,13 @@ export function warehouseNames(mapping: MappingConfig, dialect: Dialect): Wareho
 }
 
 /** The schemas the mapping manages: one per included catalog database. */
-export function managedSchemas(snapshot: CatalogSnapshot, mapping: MappingConfig, dialect: Dialect): Set<string> {
+export function managedSchemas(snapshot: CatalogSnapshot, mapping: MappingConfig, dialect: Dialect, external?: ReadonlySet<string>): Set<string> {
   const schemaOf = schemaMapper(mapping);
   const schemas = new Set<string>();
   for (const database of snapshot.databases) {
     const mapped = schemaOf(database.name);
     const schema = mapped === null ? null : foldIdentifier(mapped, dialect);
-    if (schema !== null) schemas.add(schema);
+    if (schema !== null && external?.has(schema) !== true) schemas.add(schema);
   }
   return schemas;
 }
