@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import type { CatalogSnapshot, CatalogSource } from "../catalog/model.js";
 import type { Config } from "../config/schema.js";
 import { warning } from "../core/diagnostics.js";
+import { withoutExternalObjects } from "../core/external-objects.js";
 import { granteeKey, type Grantee } from "../core/grants.js";
 import { mapEntitlements } from "../core/map.js";
 import { type Plan, planChanges } from "../core/plan.js";
@@ -60,9 +61,10 @@ export async function computePlan(options: {
     readInventory(executor, { grantees: [...grantees.values()], excludeSchemas: [config.stateSchema] }),
   );
   progress("planning");
+  const doable = withoutExternalObjects(desired.columns, desired.registry, inventory);
   const plan = await timed("plan", () =>
     planChanges({
-      desired: desired.columns,
+      desired: doable.desired,
       registry: desired.registry,
       recorded,
       inventory,
@@ -71,7 +73,7 @@ export async function computePlan(options: {
       safety: config.safety,
       force: options.force ?? false,
       ownership: ownershipResolver(config.ownership),
-      diagnostics: [...sourceWarnings.map(warning), ...entitlements.diagnostics, ...desired.diagnostics],
+      diagnostics: [...sourceWarnings.map(warning), ...entitlements.diagnostics, ...desired.diagnostics, ...doable.diagnostics],
     }),
   );
   const catalogHash = createHash("sha256").update(JSON.stringify(snapshot)).digest("hex");
