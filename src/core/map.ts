@@ -391,3 +391,8 @@ function identifierMapper(dialect: Dialect, diagnostics: Diagnostic[]): {
   };
   return { nameOf, fold };
 }
+
+/** The grantee a principal maps to, or null, exactly as mapEntitlements maps it (reports, explain). */
+export function granteeOfPrincipal(mapping: MappingConfig, dialect: Dialect): (principal: string) => Grantee | null {
+  return principalMapper(mapping, [], MAX_IDENTIFIER_BYTES[dialect]);
+}
