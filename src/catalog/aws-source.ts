@@ -3,9 +3,11 @@ import { LakeFormationClient } from "@aws-sdk/client-lakeformation";
 import type { Logger } from "pino";
 import type { AwsSourceConfig } from "../config/schema.js";
 import { readGlueCatalog } from "./aws/glue-catalog.js";
+import { awsResourceReader } from "./aws/resource-reads.js";
+import { readTableTagsOrGone } from "./aws/vanished.js";
 import { mapLimited } from "./aws/limit.js";
 import { readNamedExpressions, readTagPolicies } from "./aws/lf-policies.js";
-import { readDatabaseTags, readTableTags, readTagOntology } from "./aws/lf-tags.js";
+import { readDatabaseTags, readTagOntology } from "./aws/lf-tags.js";
 import type { CatalogSnapshot, CatalogSource, ColumnEntry, DatabaseEntry, SourceResult } from "./model.js";
 
 export interface AwsSourceOptions {
@@ -23,7 +25,10 @@ export interface AwsSourceOptions {
 export function createAwsSource(config: AwsSourceConfig, options: AwsSourceOptions = {}): CatalogSource {
   const lakeFormation = options.lakeFormation ?? new LakeFormationClient(clientConfig(config, config.lakeFormationEndpoint));
   const glue = options.glue ?? new GlueClient(clientConfig(config, config.glueEndpoint));
-  return { read: () => readAwsCatalog(config, lakeFormation, glue, options.logger) };
+  return {
+    read: () => readAwsCatalog(config, lakeFormation, glue, options.logger),
+    resources: awsResourceReader(lakeFormation, glue, config.catalogId),
+  };
 }
 
 /**
@@ -56,14 +61,18 @@ async function readAwsCatalog(
   const warnings = [...catalog.warnings, ...policyWarnings, ...named.warnings];
   const databaseTags = await mapLimited(catalog.databases, concurrency, (db) => readDatabaseTags(lf, catalogId, db.name));
   const tableRefs = catalog.databases.flatMap((db) => db.tables.map((table) => ({ db: db.name, table })));
-  const tableTags = await mapLimited(tableRefs, concurrency, (ref) => readTableTags(lf, catalogId, ref.db, ref.table.name));
+  const tableTags = await mapLimited(tableRefs, concurrency, (ref) => readTableTagsOrGone(lf, glue, catalogId, ref.db, ref.table.name));
 
   let tableIndex = 0;
   const databases: DatabaseEntry[] = catalog.databases.map((db, dbIndex) => ({
     name: db.name,
     tags: databaseTags[dbIndex] ?? {},
-    tables: db.tables.map((table) => {
+    tables: db.tables.flatMap((table) => {
       const assigned = tableTags[tableIndex++];
+      if (assigned === "gone") {
+        warnings.push(`skipped table ${db.name}.${table.name}: dropped while the catalog was read (Glue no longer lists it)`);
+        return [];
+      }
       const columnTags = assigned?.columns ?? new Map();
       for (const name of columnTags.keys()) {
         if (!table.columns.includes(name)) {
@@ -71,7 +80,7 @@ async function readAwsCatalog(
         }
       }
       const columns: ColumnEntry[] = table.columns.map((name) => ({ name, tags: columnTags.get(name) ?? {} }));
-      return { name: table.name, tags: assigned?.tags ?? {}, columns };
+      return [{ name: table.name, tags: assigned?.tags ?? {}, columns }];
     }),
   }));
 

@@ -62,4 +62,19 @@ export interface SourceResult {
  */
 export interface CatalogSource {
   read(): Promise<SourceResult>;
+  /** Reads of single resources, for incremental runs; absent: every event leads to a full run. */
+  readonly resources?: ResourceReader;
+}
+
+/**
+ * Reads of the one resource an event names (issue 11). Each throws SyncError("SOURCE_INCOMPLETE")
+ * when the read fails: an incremental run then applies nothing, like a full one.
+ */
+export interface ResourceReader {
+  /** The table's columns and assigned tags; null when the catalog no longer lists it. */
+  readTable(database: string, table: string): Promise<TableEntry | null>;
+  /** The database's assigned tags; null when the catalog no longer lists it. */
+  readDatabaseTags(database: string): Promise<TagMap | null>;
+  /** Every tag policy and saved expression (a handful of pages, whatever the catalog's size). */
+  readPolicies(): Promise<{ readonly policies: readonly PolicyEntry[]; readonly expressions: Readonly<Record<string, Expression>>; readonly warnings: readonly string[] }>;
 }

@@ -11,7 +11,14 @@ export const fileSourceSchema = z.strictObject({
 export const awsSourceSchema = z.strictObject({
   kind: z.literal("aws"),
   region: nonEmpty.optional(),
-  catalogId: z.string().regex(/^\d{12}$/, "a 12-digit AWS account id").optional(),
+  /**
+   * The account id, or a multi-level catalog id as Glue and Lake Formation take it: the account id,
+   * then `:` and the catalog path (`123456789012:s3tablescatalog/bucket`, `123456789012:federated`).
+   */
+  catalogId: z
+    .string()
+    .regex(/^\d{12}(?::[A-Za-z0-9_.-]+(?:\/[A-Za-z0-9_.-]+)*)?$/, "a 12-digit AWS account id, optionally followed by :catalog[/child]")
+    .optional(),
   /** Endpoint overrides, for tests and VPC endpoints. */
   lakeFormationEndpoint: z.url().optional(),
   glueEndpoint: z.url().optional(),
@@ -20,9 +27,20 @@ export const awsSourceSchema = z.strictObject({
   maxAttempts: z.number().int().min(1).max(20).default(8),
 });
 
+/** setTimeout/setInterval hold a signed 32-bit delay: a longer one fires at once (and a schedule runs back to back). */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
 export const postgresTargetSchema = z.strictObject({
   kind: z.literal("postgres"),
   url: nonEmpty,
+  /**
+   * Per session: no statement runs longer (`statement_timeout`, default 15 min), no lock is waited for
+   * longer (`lock_timeout`, default 30 s). Defaults live in postgres-executor.ts.
+   */
+  statementTimeoutMs: z.number().int().min(1).max(MAX_TIMER_MS).optional(),
+  lockTimeoutMs: z.number().int().min(1).max(MAX_TIMER_MS).optional(),
+  /** A whole batch transaction (BEGIN..COMMIT, default 30 min); past it the session is cancelled and the batch fails. */
+  batchTimeoutMs: z.number().int().min(1).max(MAX_TIMER_MS).optional(),
 });
 
 export const pgliteTargetSchema = z.strictObject({
@@ -144,6 +162,14 @@ export const mappingSchema = z.strictObject({
   privileges: z.partialRecord(z.enum(["SELECT", "INSERT", "DELETE", "DROP", "ALTER"]), z.array(z.enum(["SELECT", "INSERT", "UPDATE", "DELETE", "DROP", "REFERENCES", "TRUNCATE"]))).default({}),
 });
 
+/** Who owns held grants, per grantee (README "Adopting an existing warehouse"); first matching rule wins, default `recorded`. */
+export const ownershipRuleSchema = z.strictObject({
+  /** Grantee names or globs (`*`, `?`) as the warehouse spells them. */
+  grantees: z.array(nonEmpty).min(1),
+  mode: z.enum(["recorded", "adopt", "authoritative"]),
+  kind: granteeKind.optional(),
+});
+
 export const safetySchema = z.strictObject({
   maxRevokes: z.number().int().min(0).default(500),
   maxRevokeRatio: z.number().min(0).max(1).default(0.5),
@@ -162,16 +188,40 @@ export const serverSchema = z.strictObject({
       basicPassword: nonEmpty.optional(),
     })
     .default({ apiKeyHeader: "x-api-key" }),
-  /** Bearer token for GET /plan and /runs (falls back to the webhook credentials). `env:NAME` allowed. */
+  /**
+   * Bearer token for GET /plan, /runs and the details of /readyz; never the webhook credentials (the
+   * EventBridge connection's secret must not read the access map). `env:NAME` allowed.
+   */
   reportToken: nonEmpty.optional(),
-  debounceMs: z.number().int().min(0).default(5000),
+  debounceMs: z.number().int().min(0).max(MAX_TIMER_MS, `at most ${MAX_TIMER_MS} ms (about 24.8 days)`).default(5000),
   bodyLimitBytes: z.number().int().min(1024).default(256 * 1024),
+  /** Whole request, body included (fastify requestTimeout): a slow client is cut off. */
+  requestTimeoutMs: z.number().int().min(1000).max(MAX_TIMER_MS).default(30_000),
+  /** Idle socket (fastify connectionTimeout). */
+  connectionTimeoutMs: z.number().int().min(1000).max(MAX_TIMER_MS).default(60_000),
+  /** How long GET /readyz reuses its last probe. */
+  readyCacheMs: z.number().int().min(0).max(60_000).default(5000),
+  /** On SIGTERM, how long the running run may take to finish its batch before the server stops anyway. */
+  shutdownGraceMs: z.number().int().min(1000).max(MAX_TIMER_MS).default(60_000),
 });
 
 export const scheduleSchema = z.strictObject({
   /** e.g. `15m`, `1h`, `90s`. */
-  every: z.string().regex(/^\d+(ms|s|m|h)$/, "a duration such as 90s, 15m or 1h"),
+  every: z
+    .string()
+    .regex(/^\d+(ms|s|m|h)$/, "a duration such as 90s, 15m or 1h")
+    .refine((every) => durationMs(every) <= MAX_TIMER_MS, `at most ${MAX_TIMER_MS} ms (about 24.8 days, e.g. 596h)`)
+    .refine((every) => durationMs(every) >= 1000, "at least 1s"),
 });
+
+const DURATION_UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;
+
+/** `90s` -> 90000; the regex of scheduleSchema.every has checked the form. */
+export function durationMs(text: string): number {
+  const match = /^(\d+)(ms|s|m|h)$/.exec(text);
+  if (match === null) return Number.NaN;
+  return Number(match[1]) * DURATION_UNIT_MS[match[2] as keyof typeof DURATION_UNIT_MS];
+}
 
 export const configSchema = z.strictObject({
   source: z.discriminatedUnion("kind", [fileSourceSchema, awsSourceSchema]),
@@ -189,6 +239,7 @@ export const configSchema = z.strictObject({
     privileges: {},
   }),
   safety: safetySchema.default({ maxRevokes: 500, maxRevokeRatio: 0.5 }),
+  ownership: z.array(ownershipRuleSchema).default([]),
   lock: lockSchema.default({ kind: "memory" }),
   server: serverSchema.optional(),
   schedule: scheduleSchema.optional(),

@@ -37,6 +37,7 @@ const REASON_TEXT: Record<ChangeReason, string> = {
   revokeBecauseNoPolicy: "no policy grants it any more; was granted by",
   revokeBecauseColumnsNarrowed: "columns leave the subset; were granted by",
   revokeBecauseFormChanged: "access form changes (Redshift cannot hold table and column level at once); was",
+  revokeBecauseUnmanaged: "held outside the service, and no policy allows it (authoritative ownership)",
 };
 
 /** Terraform-style text: grouped by schema and table, `+` grant, `-` revoke, and why. */

@@ -1,5 +1,6 @@
 import { compareStrings, type Dialect, type Grant, type Grantee, type ObjectRef } from "./grants.js";
 import { type Change, type FreshGrants, type Plan, type PlanStep, planParts, type RecordChange } from "./plan.js";
+import { BatchPacker, type BatchLimits, type PackedBatch, type SplitUnit, type Unit } from "./batch-packer.js";
 import { byteLength, qualifiedName, quoteIdent } from "./sql.js";
 
 /** Data API limits (aws-facts §5.1, §5.3, trap 15). */
@@ -7,6 +8,8 @@ export const MAX_STATEMENT_BYTES = 100_000;
 export const MAX_BATCH_STATEMENTS = 40;
 /** Objects per merged statement: keeps each unit's state rows well inside one batch. */
 export const MAX_OBJECTS_PER_STATEMENT = 1000;
+/** The same where a batch is bounded in bytes (about what 100 KB holds with each object's state row). */
+const MAX_OBJECTS_PER_BOUNDED_BATCH = 200;
 /**
  * Objects (tables, schemas) one batch may touch: every GRANT takes a lock per relation until the
  * transaction ends, and PostgreSQL's shared lock table (max_locks_per_transaction x connections,
@@ -53,13 +56,19 @@ export interface RenderOptions {
   readonly stateStatements: (records: readonly RecordChange[]) => readonly string[];
   readonly maxStatementBytes?: number;
   readonly maxBatchStatements?: number;
+  /** All statements of one batch together (default: MAX_BATCH_BYTES of the dialect). */
+  readonly maxBatchBytes?: number;
   readonly maxBatchObjects?: number;
 }
 
-interface Unit {
-  readonly sql: readonly string[];
-  readonly steps: readonly PlanStep[];
-}
+/**
+ * Bytes of SQL per batch: the redshift dialect keeps a whole BatchExecuteStatement within the Data
+ * API's 100 KB (aws-facts §5.3; whether the bound is per statement or per call is UNCONFIRMED, so
+ * the call is bounded). PostgreSQL has no such bound; its lock table bounds the objects instead.
+ */
+export const MAX_BATCH_BYTES: Readonly<Record<Dialect, number>> = { redshift: MAX_STATEMENT_BYTES, postgres: Infinity };
+/** Redshift documents no lock table bound for GRANT; PostgreSQL's is MAX_BATCH_OBJECTS. */
+const BATCH_OBJECTS: Readonly<Record<Dialect, number>> = { redshift: Infinity, postgres: MAX_BATCH_OBJECTS };
 
 /**
  * Plan -> batches of statements. Whole-object grants and revokes of one grantee and privilege are
@@ -73,90 +82,37 @@ export function renderBatches(plan: Plan, options: RenderOptions): Batch[] {
 
 /**
  * The same batches, rendered one at a time: apply holds one batch's SQL in memory, not the whole
- * first apply of a large catalog (hundreds of MB of state rows).
+ * first apply of a large catalog (hundreds of MB of state rows). Each batch is filled up to the
+ * first limit it meets (batch-packer.ts), so the count stays near what the limits allow.
  */
 export function* iterateBatches(plan: Plan, options: RenderOptions): Generator<Batch> {
   const maxBytes = options.maxStatementBytes ?? MAX_STATEMENT_BYTES;
-  const maxStatements = options.maxBatchStatements ?? MAX_BATCH_STATEMENTS;
-  const maxObjects = options.maxBatchObjects ?? MAX_BATCH_OBJECTS;
+  const limits: BatchLimits = {
+    statements: options.maxBatchStatements ?? MAX_BATCH_STATEMENTS,
+    statementBytes: maxBytes,
+    bytes: options.maxBatchBytes ?? MAX_BATCH_BYTES[options.dialect],
+    objects: options.maxBatchObjects ?? BATCH_OBJECTS[options.dialect],
+  };
+  // A merged statement no longer than a batch holds with its state rows: cutting one re-renders its tail.
+  const perStatement = Math.min(limits.objects, limits.bytes === Infinity ? MAX_OBJECTS_PER_STATEMENT : MAX_OBJECTS_PER_BOUNDED_BATCH);
   const { steps, fresh } = planParts(plan);
-  const units = renderUnits(steps, fresh, options.dialect, Math.min(maxObjects, MAX_OBJECTS_PER_STATEMENT), maxBytes);
-  let current: Unit[] = [];
-  let sql = 0;
-  let state = NO_STATE;
-  let objects = 0;
-  for (const unit of units) {
-    // State-only units touch no object of the target.
-    const touched = unit.sql.length === 0 ? 0 : unit.steps.length;
-    const merged = addStateEstimate(state, unit.steps);
-    if (current.length > 0 && (sql + unit.sql.length + stateStatements(merged, maxBytes) > maxStatements || objects + touched > maxObjects)) {
-      yield* finishBatch(current, options, maxStatements);
-      current = [];
-      sql = 0;
-      objects = 0;
-      state = addStateEstimate(NO_STATE, unit.steps);
-    } else state = merged;
-    current.push(unit);
-    sql += unit.sql.length;
-    objects += touched;
+  const packer = new BatchPacker(limits, options.stateStatements, splitUnit(options.dialect, maxBytes, perStatement));
+  const batchOf = (packed: PackedBatch): Batch => ({ statements: packed.statements, changes: packed.steps.flatMap((s) => s.changes), records: packed.records });
+  for (const unit of renderUnits(steps, fresh, options.dialect, perStatement, maxBytes)) {
+    for (const packed of packer.push(unit)) yield batchOf(packed);
   }
-  if (current.length > 0) yield* finishBatch(current, options, maxStatements);
+  for (const packed of packer.finish()) yield batchOf(packed);
 }
 
-/**
- * What a batch's state rows will take (migrations/0002: a row per slot, its columns as a JSON list):
- * an estimate, for packing batches; finishBatch splits a batch whose real statements overflow.
- */
-interface StateEstimate {
-  readonly insertBytes: number;
-  readonly deleteBytes: number;
-  readonly deletes: boolean;
-}
-
-const NO_STATE: StateEstimate = { insertBytes: 0, deleteBytes: 0, deletes: false };
-
-function addStateEstimate(state: StateEstimate, steps: readonly PlanStep[]): StateEstimate {
-  let { insertBytes, deleteBytes, deletes } = state;
-  for (const step of steps) {
-    for (const record of step.records) {
-      const columns = record.grant.object.columns;
-      let columnBytes = 0;
-      if (columns !== null) for (const c of columns) columnBytes += c.length + 4;
-      if (record.op === "record") insertBytes += 600 + columnBytes;
-      if (record.op === "forget" || record.fresh !== true) {
-        // The slot's key, and the key of each row version 0001 may have left per column.
-        deletes = true;
-        deleteBytes += 200 + 150 * (columns?.length ?? 1);
-      }
-    }
-  }
-  return { insertBytes, deleteBytes, deletes };
-}
-
-/** INSERTs of ~maxBytes each; when anything is deleted, up to four kinds of DELETE plus their overflow. */
-function stateStatements(state: StateEstimate, maxBytes: number): number {
-  const inserts = Math.ceil(state.insertBytes / maxBytes);
-  return state.deletes ? inserts + 4 + Math.ceil(state.deleteBytes / maxBytes) : inserts;
-}
-
-function finishBatch(units: readonly Unit[], options: RenderOptions, maxStatements: number): Batch[] {
-  const steps = units.flatMap((u) => u.steps);
-  const records = steps.flatMap((s) => s.records);
-  const statements = [...units.flatMap((u) => u.sql), ...(records.length > 0 ? options.stateStatements(records) : [])];
-  if (statements.length > maxStatements && units.length > 1) {
-    const half = Math.ceil(units.length / 2);
-    return [...finishBatch(units.slice(0, half), options, maxStatements), ...finishBatch(units.slice(half), options, maxStatements)];
-  }
-  const only = units[0]!;
-  if (statements.length > maxStatements && only.steps.length > 1) {
-    // One merged unit whose state rows alone overflow the batch: its steps are independent, so
-    // render each half as its own statement (or, for state-only steps, no statement).
-    const half = Math.ceil(only.steps.length / 2);
-    const maxBytes = options.maxStatementBytes ?? MAX_STATEMENT_BYTES;
-    const part = (steps: readonly PlanStep[]): Unit[] => (only.sql.length === 0 ? [{ sql: [], steps }] : mergeSteps(steps, options.dialect, maxBytes));
-    return [...finishBatch(part(only.steps.slice(0, half)), options, maxStatements), ...finishBatch(part(only.steps.slice(half)), options, maxStatements)];
-  }
-  return [{ statements, changes: steps.flatMap((s) => s.changes), records }];
+/** Cuts a merged unit (or a state-only one) after `count` steps, re-rendering each side; other units stay whole. */
+function splitUnit(dialect: Dialect, maxBytes: number, maxObjects: number): SplitUnit {
+  return (unit, count) => {
+    if (count <= 0 || count >= unit.steps.length) return null;
+    const stateOnly = unit.sql.length === 0;
+    if (!stateOnly && !unit.steps.every((s) => s.changes.length === 1 && s.changes[0]!.object.columns === null)) return null;
+    const part = (steps: readonly PlanStep[]): Unit[] => (stateOnly ? [{ sql: [], steps }] : mergeSteps(steps, dialect, maxBytes, maxObjects));
+    return { head: part(unit.steps.slice(0, count)), tail: part(unit.steps.slice(count)) };
+  };
 }
 
 /**

@@ -2,10 +2,12 @@ import { createHash } from "node:crypto";
 import type { CatalogSnapshot, CatalogSource } from "../catalog/model.js";
 import type { Config } from "../config/schema.js";
 import { warning } from "../core/diagnostics.js";
+import { withoutExternalObjects } from "../core/external-objects.js";
 import { granteeKey, type Grantee } from "../core/grants.js";
 import { mapEntitlements } from "../core/map.js";
 import { type Plan, planChanges } from "../core/plan.js";
 import { resolvePolicies } from "../core/resolve.js";
+import { ownershipResolver } from "../core/ownership.js";
 import type { SqlExecutor } from "../warehouse/executor.js";
 import { readRecordedGrants } from "../warehouse/state-store.js";
 import { readInventory } from "./wiring.js";
@@ -59,9 +61,10 @@ export async function computePlan(options: {
     readInventory(executor, { grantees: [...grantees.values()], excludeSchemas: [config.stateSchema] }),
   );
   progress("planning");
+  const doable = withoutExternalObjects(desired.columns, desired.registry, inventory);
   const plan = await timed("plan", () =>
     planChanges({
-      desired: desired.columns,
+      desired: doable.desired,
       registry: desired.registry,
       recorded,
       inventory,
@@ -69,7 +72,8 @@ export async function computePlan(options: {
       policyCount: snapshot.policies.length,
       safety: config.safety,
       force: options.force ?? false,
-      diagnostics: [...sourceWarnings.map(warning), ...entitlements.diagnostics, ...desired.diagnostics],
+      ownership: ownershipResolver(config.ownership),
+      diagnostics: [...sourceWarnings.map(warning), ...entitlements.diagnostics, ...desired.diagnostics, ...doable.diagnostics],
     }),
   );
   const catalogHash = createHash("sha256").update(JSON.stringify(snapshot)).digest("hex");

@@ -8,7 +8,7 @@ import { qualifiedName, quoteIdent, quoteLiteral } from "../core/sql.js";
 import { SyncError } from "../errors.js";
 import { createLogger } from "../log.js";
 import type { SqlExecutor } from "../warehouse/executor.js";
-import { applyCommand } from "../cli.js";
+import { applyCommand } from "./commands/apply.js";
 import { openSource, openTarget, readInventory } from "./wiring.js";
 
 /**
@@ -46,11 +46,7 @@ export async function mirrorCatalog(executor: SqlExecutor, snapshot: CatalogSnap
     "SELECT n.nspname AS schema_name, c.relname AS table_name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('r','v','p')",
   );
   const tables = new Set(existing.map((r) => `${String(r.schema_name)}.${String(r.table_name)}`));
-  const roles = new Set((await executor.query("SELECT rolname FROM pg_roles")).map((r) => String(r.rolname)));
-  const statements: string[] = [];
-  for (const grantee of grantees) {
-    if (!roles.has(grantee.name)) statements.push(`CREATE ROLE ${quoteIdent(grantee.name)} NOLOGIN`);
-  }
+  const statements = await missingGrantees(executor, grantees);
   for (const db of snapshot.databases) {
     statements.push(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(db.name)}`);
     for (const table of db.tables) {
@@ -62,6 +58,22 @@ export async function mirrorCatalog(executor: SqlExecutor, snapshot: CatalogSnap
   const creates = statements.filter((s) => !s.startsWith("CREATE SCHEMA IF NOT EXISTS")).length;
   await executor.transaction(statements);
   return creates;
+}
+
+/**
+ * CREATE statements for grantees that do not exist. Redshift keeps groups and roles apart
+ * (`CREATE GROUP g`, `CREATE ROLE r`, aws-facts §6.3); PostgreSQL has one kind, a NOLOGIN role.
+ */
+async function missingGrantees(executor: SqlExecutor, grantees: readonly Grantee[]): Promise<string[]> {
+  if (executor.dialect === "postgres") {
+    const roles = new Set((await executor.query("SELECT rolname FROM pg_roles")).map((r) => String(r.rolname)));
+    return grantees.filter((g) => !roles.has(g.name)).map((g) => `CREATE ROLE ${quoteIdent(g.name)} NOLOGIN`);
+  }
+  const existing = await executor.query("SELECT 'group' AS kind, groname AS name FROM pg_group UNION ALL SELECT 'role' AS kind, role_name AS name FROM svv_roles");
+  const known = new Set(existing.map((r) => `${String(r.kind)}:${String(r.name)}`));
+  return grantees
+    .filter((g) => !known.has(`${g.kind}:${g.name}`))
+    .map((g) => `CREATE ${g.kind === "group" ? "GROUP" : "ROLE"} ${quoteIdent(g.name)}`);
 }
 
 async function printHeldGrants(config: Config, grantees: readonly Grantee[]): Promise<void> {

@@ -31,15 +31,17 @@ export function isWebhookAuthorized(headers: IncomingHttpHeaders, webhook: Webho
   return user && password;
 }
 
-/** The report's own bearer token, or the webhook's credentials. */
-export function isReportAuthorized(headers: IncomingHttpHeaders, server: ServerConfig): boolean {
+/**
+ * The report's own bearer token, and nothing else: the webhook's credentials live in the EventBridge
+ * connection, and whoever can read that secret must not read the access map (issue 13 item 13).
+ */
+export function isReportAuthorized(headers: IncomingHttpHeaders, server: Pick<ServerConfig, "reportToken">): boolean {
   const token = bearerToken(headers.authorization);
-  if (server.reportToken !== undefined && token !== null && secretEquals(token, server.reportToken)) return true;
-  return isWebhookAuthorized(headers, server.webhook);
+  return server.reportToken !== undefined && token !== null && secretEquals(token, server.reportToken);
 }
 
-export function hasReportCredentials(server: ServerConfig): boolean {
-  return server.reportToken !== undefined || hasWebhookCredentials(server.webhook);
+export function hasReportCredentials(server: Pick<ServerConfig, "reportToken">): boolean {
+  return server.reportToken !== undefined;
 }
 
 function headerValue(value: string | string[] | undefined): string | undefined {

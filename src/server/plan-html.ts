@@ -25,6 +25,7 @@ const REASON_LABEL: Record<ChangeReason, string> = {
   revokeBecauseNoPolicy: "no policy grants it any more",
   revokeBecauseColumnsNarrowed: "columns leave the subset",
   revokeBecauseFormChanged: "access form changes (table <-> columns)",
+  revokeBecauseUnmanaged: "held outside the service; no policy allows it (authoritative)",
 };
 
 const PENDING_LABEL: Record<PendingGrant["missing"], string> = {

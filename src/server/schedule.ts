@@ -1,13 +1,12 @@
+import { durationMs, MAX_TIMER_MS } from "../config/schema.js";
 import type { Logger } from "../log.js";
 import type { RunQueue } from "./run-queue.js";
 
-const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;
-
 /** `90s`, `15m`, `1h` (config scheduleSchema) -> milliseconds. */
 export function parseDuration(text: string): number {
-  const match = /^(\d+)(ms|s|m|h)$/.exec(text);
-  if (match === null) throw new RangeError(`not a duration: ${text}`);
-  return Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS];
+  const ms = durationMs(text);
+  if (Number.isNaN(ms)) throw new RangeError(`not a duration: ${text}`);
+  return ms;
 }
 
 export interface Schedule {
@@ -21,7 +20,8 @@ export interface Schedule {
  */
 export function startSchedule(every: string, queue: Pick<RunQueue, "enqueue">, logger: Logger): Schedule {
   const intervalMs = parseDuration(every);
-  if (intervalMs < 1000) throw new RangeError(`schedule.every must be at least 1s, got ${every}`);
+  // The config refuses these already (scheduleSchema); a caller that skipped it must not get a tight loop.
+  if (intervalMs < 1000 || intervalMs > MAX_TIMER_MS) throw new RangeError(`schedule.every must be between 1s and ${MAX_TIMER_MS} ms, got ${every}`);
   const tick = () => {
     const outcome = queue.enqueue("schedule");
     logger.debug({ outcome }, "scheduled run requested");

@@ -28,4 +28,6 @@ export interface InventoryRequest {
   readonly grantees: readonly { readonly kind: GranteeKind; readonly name: string }[];
   /** Schemas the state schema lives in and other schemas never to report. */
   readonly excludeSchemas: readonly string[];
+  /** Read these schemas only (an incremental run's scope); absent: every schema. */
+  readonly onlySchemas?: readonly string[];
 }

@@ -49,7 +49,9 @@ function oid(row: Row, column: string): number {
 function schemaFilter(request: InventoryRequest): string {
   const excluded = ["pg_catalog", "information_schema", ...request.excludeSchemas].map((name) => quoteLiteral(name, "postgres"));
   // pg_toast*, pg_temp_* and pg_toast_temp_* hold system objects, never catalog data.
-  return `n.nspname NOT IN (${excluded.join(", ")}) AND n.nspname !~ '^pg_(toast|temp_)'`;
+  const only =
+    request.onlySchemas === undefined ? "" : request.onlySchemas.length === 0 ? " AND FALSE" : ` AND n.nspname IN (${request.onlySchemas.map((name) => quoteLiteral(name, "postgres")).join(", ")})`;
+  return `n.nspname NOT IN (${excluded.join(", ")}) AND n.nspname !~ '^pg_(toast|temp_)'${only}`;
 }
 
 const literals = (values: readonly string[]): string => values.map((value) => quoteLiteral(value, "postgres")).join(", ");

@@ -1,6 +1,6 @@
 import { mkdir } from "node:fs/promises";
 import { dirname } from "node:path";
-import { PGlite, type PGliteInterface } from "@electric-sql/pglite";
+import type { PGliteInterface } from "@electric-sql/pglite";
 import pg from "pg";
 import { SyncError } from "../errors.js";
 import type { Row, SqlExecutor, SqlValue } from "./executor.js";
@@ -151,7 +151,24 @@ export function createPostgresExecutor(url: string): PostgresExecutor {
   };
 }
 
+/**
+ * PGlite is an optional dependency (only the demo and `target.kind: pglite` use it; the container
+ * image leaves it out), so it is loaded on first use.
+ */
+async function loadPglite(): Promise<typeof import("@electric-sql/pglite")> {
+  try {
+    return await import("@electric-sql/pglite");
+  } catch (error) {
+    throw new SyncError(
+      "CONFIG_INVALID",
+      'target.kind "pglite" needs the optional package @electric-sql/pglite, which is not installed (npm install @electric-sql/pglite, or use a postgres or data-api target)',
+      { cause: error },
+    );
+  }
+}
+
 export async function createPgliteExecutor(options: { dataDir?: string }): Promise<PostgresExecutor> {
+  const { PGlite } = await loadPglite();
   // PGlite creates the data directory itself but not its parents.
   if (options.dataDir !== undefined) await mkdir(dirname(options.dataDir), { recursive: true });
   return pgliteExecutor(await PGlite.create(options.dataDir === undefined ? {} : { dataDir: options.dataDir }));

@@ -259,7 +259,7 @@ describe("planChanges: one row per situation", () => {
         inventory: withHeld(grant("analyst", "USAGE", "sales"), grant("bi", "USAGE", "sales")),
       }),
     );
-    expect(plan.summary).toEqual({ grants: 1, revokes: 1, pending: 1, unchanged: 1, stateOnly: 0 });
+    expect(plan.summary).toEqual({ grants: 1, revokes: 1, pending: 1, unchanged: 1, stateOnly: 0, adopted: 0, unmanaged: 0 });
   });
 });
 

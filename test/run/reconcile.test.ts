@@ -85,8 +85,13 @@ function configFor(): Config {
 
 const PRIVILEGE_SCHEMAS = "n.nspname NOT IN ('pg_catalog', 'information_schema', 'lfsync', 'public') AND n.nspname NOT LIKE 'pg_toast%'";
 
-/** What the database says each grantee can do, through has_*_privilege, as comparable strings. */
+/** What the database says each grantee can do, as comparable strings. */
 async function actualAccess(executor: SqlExecutor, grantees: readonly string[]): Promise<string[]> {
+  return executor.dialect === "redshift" ? redshiftAccess(executor, grantees) : postgresAccess(executor, grantees);
+}
+
+/** PostgreSQL: through has_*_privilege. */
+async function postgresAccess(executor: SqlExecutor, grantees: readonly string[]): Promise<string[]> {
   const names = grantees.map((g) => quoteLiteral(g, executor.dialect)).join(", ");
   const tables = await executor.query(
     `SELECT r.rolname AS g, n.nspname AS s, c.relname AS t, has_table_privilege(r.oid, c.oid, 'SELECT') AS sel, has_table_privilege(r.oid, c.oid, 'INSERT') AS ins, has_table_privilege(r.oid, c.oid, 'DELETE') AS del
@@ -113,6 +118,46 @@ async function actualAccess(executor: SqlExecutor, grantees: readonly string[]):
     if (r.cre === true) out.push(`${String(r.g)} | CREATE | ${String(r.s)}`);
   }
   return out.sort();
+}
+
+const SVV_SCHEMAS = "namespace_name NOT IN ('pg_catalog', 'information_schema', 'lfsync', 'public')";
+
+/**
+ * Redshift: the SVV_* privilege views (explicit grants of groups and roles, aws-facts §6.4); a
+ * table-level SELECT covers every column, as has_column_privilege says on PostgreSQL.
+ */
+async function redshiftAccess(executor: SqlExecutor, grantees: readonly string[]): Promise<string[]> {
+  const names = `identity_type IN ('group', 'role') AND identity_name IN (${grantees.map((g) => quoteLiteral(g, executor.dialect)).join(", ")})`;
+  const out = new Set<string>();
+  const columns = await executor.query("SELECT table_schema AS s, table_name AS t, column_name AS c FROM svv_columns WHERE table_schema IN ('sales', 'hr')");
+  for (const r of await executor.query(`SELECT identity_name AS g, namespace_name AS s, relation_name AS t, privilege_type AS p FROM svv_relation_privileges WHERE ${names} AND ${SVV_SCHEMAS}`)) {
+    if (!["SELECT", "INSERT", "DELETE"].includes(String(r.p))) continue;
+    out.add(`${String(r.g)} | ${String(r.p)} | ${String(r.s)}.${String(r.t)}`);
+    if (r.p !== "SELECT") continue;
+    for (const c of columns) if (c.s === r.s && c.t === r.t) out.add(`${String(r.g)} | SELECT column | ${String(r.s)}.${String(r.t)}.${String(c.c)}`);
+  }
+  for (const r of await executor.query(`SELECT identity_name AS g, namespace_name AS s, relation_name AS t, column_name AS c FROM svv_column_privileges WHERE privilege_type = 'SELECT' AND ${names} AND ${SVV_SCHEMAS}`)) {
+    out.add(`${String(r.g)} | SELECT column | ${String(r.s)}.${String(r.t)}.${String(r.c)}`);
+  }
+  for (const r of await executor.query(`SELECT identity_name AS g, namespace_name AS s, privilege_type AS p FROM svv_schema_privileges WHERE ${names} AND ${SVV_SCHEMAS}`)) {
+    out.add(`${String(r.g)} | ${String(r.p)} | ${String(r.s)}`);
+  }
+  return [...out].sort();
+}
+
+/** Redshift folds the ASCII letters of quoted names (aws-facts §6.5): the weird table is stored lower-cased. */
+function asStored(executor: SqlExecutor, access: readonly string[]): string[] {
+  if (executor.dialect === "postgres") return [...access];
+  return access.map((entry) => entry.split(" | ")).map(([who, what, path]) => `${who} | ${what} | ${stored(executor, path!)}`).sort();
+}
+
+function stored(executor: SqlExecutor, name: string): string {
+  return executor.dialect === "postgres" ? name : name.replace(/[A-Z]+/g, (letters) => letters.toLowerCase());
+}
+
+/** Grantee SQL for hand-written statements: Redshift names the kind (`GROUP g`), PostgreSQL does not. */
+function groupSql(executor: SqlExecutor, name: string): string {
+  return executor.dialect === "redshift" ? `GROUP ${quoteIdent(name)}` : quoteIdent(name);
 }
 
 /** What the resolver promised, in the same form, for objects that exist in the target. */
@@ -161,8 +206,9 @@ describe.each(targetBackends())("reconcile against $name", (backend) => {
     const { executor, config, lock, logger, holder, source } = await openScenario(backend);
     try {
       // Roles are cluster-wide: the server and Data API backends share one PostgreSQL server.
-      if ((await executor.query("SELECT 1 FROM pg_roles WHERE rolname = 'outsider'")).length === 0) {
-        await executor.transaction([`CREATE ROLE outsider NOLOGIN`]);
+      const redshift = executor.dialect === "redshift";
+      if ((await executor.query(redshift ? "SELECT 1 FROM pg_group WHERE groname = 'outsider'" : "SELECT 1 FROM pg_roles WHERE rolname = 'outsider'")).length === 0) {
+        await executor.transaction([redshift ? "CREATE GROUP outsider" : "CREATE ROLE outsider NOLOGIN"]);
       }
 
       // Before the state schema exists, plan is read-only and sees nothing recorded.
@@ -174,7 +220,7 @@ describe.each(targetBackends())("reconcile against $name", (backend) => {
       const first = await reconcile({ config, source, executor, lock, logger });
       expect(first.error).toBeNull();
       expect(first.status).toBe("succeeded");
-      expect(await actualAccess(executor, GRANTEES)).toEqual(promisedAccess(holder.snapshot, config, EXISTING));
+      expect(await actualAccess(executor, GRANTEES)).toEqual(asStored(executor, promisedAccess(holder.snapshot, config, EXISTING)));
       // Hand-written facts, independent of the resolver: the column-level PII tag keeps email out.
       const access = await actualAccess(executor, GRANTEES);
       expect(access).not.toContain("analyst | SELECT | sales.orders");
@@ -189,21 +235,21 @@ describe.each(targetBackends())("reconcile against $name", (backend) => {
       expect(again.plan.summary.stateOnly).toBe(0);
 
       // Drift: a recorded grant removed by hand is granted again.
-      await executor.transaction([`REVOKE SELECT ON ${qualifiedName("sales", WEIRD_TABLE)} FROM analyst`]);
+      await executor.transaction([`REVOKE SELECT ON ${qualifiedName("sales", WEIRD_TABLE)} FROM ${groupSql(executor, "analyst")}`]);
       const drift = await computePlan({ config, source, executor });
-      expect(drift.plan.changes.map((c) => `${c.op} ${c.reason} ${c.object.table}`)).toEqual([`grant grantBecauseDriftRepair ${WEIRD_TABLE}`]);
+      expect(drift.plan.changes.map((c) => `${c.op} ${c.reason} ${c.object.table}`)).toEqual([`grant grantBecauseDriftRepair ${stored(executor, WEIRD_TABLE)}`]);
 
       // Grants made outside the service, to a managed and an unmanaged grantee.
       await executor.transaction([
-        `GRANT DELETE ON ${qualifiedName("sales", "orders")} TO analyst`,
-        `GRANT USAGE ON SCHEMA hr TO outsider`,
-        `GRANT SELECT ON ${qualifiedName("hr", "employees")} TO outsider`,
+        `GRANT DELETE ON ${qualifiedName("sales", "orders")} TO ${groupSql(executor, "analyst")}`,
+        `GRANT USAGE ON SCHEMA hr TO ${groupSql(executor, "outsider")}`,
+        `GRANT SELECT ON ${qualifiedName("hr", "employees")} TO ${groupSql(executor, "outsider")}`,
       ]);
       holder.snapshot = phaseTwo();
       const second = await reconcile({ config, source, executor, lock, logger });
       expect(second.error).toBeNull();
       const manual = ["analyst | DELETE | sales.orders", "outsider | USAGE | hr", "outsider | SELECT | hr.employees", ...["id", "name", "salary"].map((c) => `outsider | SELECT column | hr.employees.${c}`)];
-      expect(await actualAccess(executor, GRANTEES)).toEqual([...promisedAccess(holder.snapshot, config, EXISTING), ...manual].sort());
+      expect(await actualAccess(executor, GRANTEES)).toEqual([...asStored(executor, promisedAccess(holder.snapshot, config, EXISTING)), ...manual].sort());
       // analyst moved from a column subset to the whole table; the weird team the other way.
       const after = await actualAccess(executor, GRANTEES);
       expect(after).toContain("analyst | SELECT | sales.orders");

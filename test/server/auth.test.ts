@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { serverSchema } from "../../src/config/schema.js";
-import { hasWebhookCredentials, isReportAuthorized, isWebhookAuthorized, secretEquals } from "../../src/server/auth.js";
+import { hasReportCredentials, hasWebhookCredentials, isReportAuthorized, isWebhookAuthorized, secretEquals } from "../../src/server/auth.js";
 
 const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`;
 
@@ -32,10 +32,21 @@ describe("credentials", () => {
     [{ authorization: "Bearer t1" }, true],
     [{ authorization: "bearer t1" }, true],
     [{ authorization: "Bearer t2" }, false],
-    [{ "x-lfsync-key": "k1" }, true],
+    [{ authorization: "Bearer k1" }, false],
+    // Never the webhook's credentials: the EventBridge connection secret must not read the access map.
+    [{ "x-lfsync-key": "k1" }, false],
+    [{ authorization: basic("u", "p:w") }, false],
     [{}, false],
   ])("report %j -> %s", (headers, ok) => {
     expect(isReportAuthorized(headers, server)).toBe(ok);
+  });
+
+  it("refuses every report request when only webhook credentials are configured", () => {
+    const webhookOnly = serverSchema.parse({ webhook: { apiKey: "k1", basicUser: "u", basicPassword: "p" } });
+    expect(hasReportCredentials(webhookOnly)).toBe(false);
+    expect(isReportAuthorized({ "x-api-key": "k1" }, webhookOnly)).toBe(false);
+    expect(isReportAuthorized({ authorization: basic("u", "p") }, webhookOnly)).toBe(false);
+    expect(isReportAuthorized({ authorization: "Bearer k1" }, webhookOnly)).toBe(false);
   });
 
   it("needs both basic user and password to count as configured", () => {

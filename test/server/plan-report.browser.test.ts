@@ -1,7 +1,7 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CatalogSnapshot } from "../../src/catalog/model.js";
 import { serializeSnapshot } from "../../src/catalog/snapshot.js";
@@ -14,16 +14,16 @@ import { mirrorCatalog } from "../../src/run/demo.js";
 import { reconcile } from "../../src/run/reconcile.js";
 import { openSource, openTarget } from "../../src/run/wiring.js";
 import { type RunningServer, startServer } from "../../src/server/serve.js";
+import { launchChromium } from "../support/browser.js";
 import { catalog, database, policy, role, table } from "../support/catalog-builders.js";
 
 /**
- * GET /plan's HTML report in a real headless Chromium (Debian's `chromium`, which `.ci/run`
- * installs), served over HTTP on 127.0.0.1 by the server as `serve` wires it from a config: a
+ * GET /plan's HTML report in a real headless Chromium (the system's when installed, else the one
+ * the dev dependency @sparticuz/chromium ships: test/support/browser.ts), served over HTTP on 127.0.0.1 by the server as `serve` wires it from a config: a
  * snapshot file as the source, an embedded PGlite database as the target. The JSON plan of the
  * same endpoint is the reference the page is checked against.
  */
 
-const CHROMIUM = "/usr/bin/chromium";
 const ARTIFACTS = join(import.meta.dirname, "..", "..", "test-artifacts");
 const TOKEN = "report-token-for-the-browser";
 
@@ -111,9 +111,6 @@ describe("GET /plan in a headless browser", () => {
   const problems: string[] = [];
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(`${CHROMIUM} is missing: this test needs Debian's chromium package (apt-get install chromium; .ci/run installs it)`);
-    }
     work = mkdtempSync(join(tmpdir(), "lf-sync-plan-report-"));
     const snapshotPath = join(work, "catalog.yaml");
     writeFileSync(snapshotPath, serializeSnapshot(phaseOne(), "yaml"));
@@ -145,10 +142,7 @@ describe("GET /plan in a headless browser", () => {
     expect(response.status).toBe(200);
     plan = (await response.json()) as JsonPlan;
 
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-    });
+    browser = await launchChromium();
     const context = await browser.newContext({ extraHTTPHeaders: { authorization: `Bearer ${TOKEN}` }, viewport: { width: 1280, height: 900 } });
     page = await context.newPage();
     page.on("console", (message) => {

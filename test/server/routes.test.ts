@@ -94,8 +94,11 @@ describe("report, run log, health, metrics and OpenAPI routes", () => {
       expect(png.statusCode).toBe(406);
     });
 
-    it("takes the report token or the webhook credentials, nothing else", async () => {
-      expect((await h.app.inject({ url: "/plan", headers: { accept: "text/plain", "x-api-key": API_KEY } })).statusCode).toBe(200);
+    it("takes the report token only, never the webhook credentials (issue 13 item 13)", async () => {
+      expect((await h.app.inject({ url: "/plan", headers: { accept: "text/plain", ...bearer } })).statusCode).toBe(200);
+      const webhookKey = await h.app.inject({ url: "/plan", headers: { accept: "text/plain", "x-api-key": API_KEY } });
+      expect(webhookKey.statusCode).toBe(401);
+      expect((await h.app.inject({ url: "/runs", headers: { "x-api-key": API_KEY } })).statusCode).toBe(401);
       const wrong = await h.app.inject({ url: "/plan", headers: { authorization: "Bearer nope" } });
       expect(wrong.statusCode).toBe(401);
       expect(wrong.headers["www-authenticate"]).toBe('Bearer realm="lf-redshift-sync"');

@@ -7,6 +7,7 @@ import { cloudTrailEvent, postEvent, waitFor } from "./harness.js";
 
 const ROOT = resolve(import.meta.dirname, "..", "..");
 const API_KEY = "serve-test-key";
+const REPORT_TOKEN = "serve-test-report-token";
 
 /**
  * `lf-redshift-sync serve` as a real process: the CLI wires config -> source, PGlite target, lock,
@@ -27,14 +28,14 @@ describe("serve command", () => {
       [
         "source: { kind: file, path: catalog.yaml }",
         "target: { kind: pglite }",
-        "server: { host: 127.0.0.1, port: 0, debounceMs: 0, webhook: { apiKey: env:LFSYNC_TEST_KEY } }",
+        "server: { host: 127.0.0.1, port: 0, debounceMs: 0, webhook: { apiKey: env:LFSYNC_TEST_KEY }, reportToken: env:LFSYNC_TEST_REPORT }",
         "schedule: { every: 1h }",
         "logLevel: info",
       ].join("\n"),
     );
     child = spawn(process.execPath, ["--import", "tsx", join(ROOT, "src/cli.ts"), "serve", "--config", join(dir, "config.yaml")], {
       cwd: ROOT,
-      env: { ...process.env, LFSYNC_TEST_KEY: API_KEY },
+      env: { ...process.env, LFSYNC_TEST_KEY: API_KEY, LFSYNC_TEST_REPORT: REPORT_TOKEN },
       stdio: ["ignore", "pipe", "pipe"],
     });
     exit = new Promise((done) => child.once("exit", (code) => done(code)));
@@ -45,7 +46,7 @@ describe("serve command", () => {
       const line = stderr.split("\n").find((l) => l.includes('"msg":"listening"'));
       if (line !== undefined) url = (JSON.parse(line) as { url: string }).url;
       return url !== "" || child.exitCode !== null;
-    }, 30_000);
+    }, 90_000); // tsx compiles the CLI on start: under a loaded CI machine this alone took a minute
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
   });
 
@@ -56,7 +57,7 @@ describe("serve command", () => {
 
   it("serves, runs on start (schedule) and on an event, and exits 0 on SIGTERM", async () => {
     expect((await fetch(`${url}/healthz`)).status).toBe(200);
-    const runs = async () => ((await (await fetch(`${url}/runs`, { headers: { "x-api-key": API_KEY } })).json()) as { runs: { command: string; status: string }[] }).runs;
+    const runs = async () => ((await (await fetch(`${url}/runs`, { headers: { authorization: `Bearer ${REPORT_TOKEN}` } })).json()) as { runs: { command: string; status: string }[] }).runs;
     await waitFor(async () => (await runs()).length === 1, 20_000);
     expect(await runs()).toMatchObject([{ command: "schedule", status: "succeeded" }]);
 
@@ -69,5 +70,6 @@ describe("serve command", () => {
     expect(await exit).toBe(0);
     expect(stderr).toContain('"msg":"stopped"');
     expect(stderr).not.toContain(API_KEY);
+    expect(stderr).not.toContain(REPORT_TOKEN);
   });
 });

@@ -1,15 +1,16 @@
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, readdirSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { chown, mkdtemp, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { delimiter, join } from "node:path";
+import { join } from "node:path";
 import { promisify } from "node:util";
 import { PGlite } from "@electric-sql/pglite";
 import pg from "pg";
 import { afterAll } from "vitest";
 import { createPostgresExecutor, pgliteExecutor, type PostgresExecutor } from "../../src/warehouse/postgres-executor.js";
+import { postgresBinaries } from "./postgres-binaries.js";
 
 const run = promisify(execFile);
 
@@ -17,22 +18,6 @@ export interface RunningPostgres {
   /** Superuser URL of the `postgres` database. */
   readonly url: string;
   stop(): Promise<void>;
-}
-
-function findBinDir(): string {
-  const onPath = (process.env.PATH ?? "").split(delimiter).filter((dir) => dir !== "");
-  for (const dir of onPath) {
-    if (existsSync(join(dir, "initdb")) && existsSync(join(dir, "pg_ctl"))) return dir;
-  }
-  const root = "/usr/lib/postgresql";
-  const versions = existsSync(root) ? readdirSync(root).sort((a, b) => Number(b) - Number(a)) : [];
-  for (const version of versions) {
-    const dir = join(root, version, "bin");
-    if (existsSync(join(dir, "initdb")) && existsSync(join(dir, "pg_ctl"))) return dir;
-  }
-  throw new Error(
-    "PostgreSQL server binaries (initdb, pg_ctl) not found on PATH or in /usr/lib/postgresql/*/bin: install the Debian postgresql package",
-  );
 }
 
 async function freePort(): Promise<number> {
@@ -47,27 +32,15 @@ async function freePort(): Promise<number> {
   });
 }
 
-/** initdb refuses to run as root (CI does): run the server as the `postgres` system user there. */
-async function serverUser(): Promise<{ uid: number; gid: number } | null> {
+/** initdb refuses to run as root (CI runs as root): the server then runs as `nobody`. */
+function serverUser(): { uid: number; gid: number } | null {
   if (process.getuid?.() !== 0) return null;
-  const ids = async (): Promise<{ uid: number; gid: number }> => {
-    const uid = Number((await run("id", ["-u", "postgres"])).stdout.trim());
-    const gid = Number((await run("id", ["-g", "postgres"])).stdout.trim());
-    return { uid, gid };
-  };
-  try {
-    return await ids();
-  } catch {
-    await run("useradd", ["--system", "--no-create-home", "--shell", "/usr/sbin/nologin", "postgres"]).catch((error: unknown) => {
-      // Another test file may have created it at the same moment.
-      if (!String(error).includes("already exists")) throw error;
-    });
-    return ids();
-  }
-}
-
-function asServerUser(user: { uid: number } | null, command: string, args: readonly string[]): [string, string[]] {
-  return user === null ? [command, [...args]] : ["runuser", ["-u", "postgres", "--", command, ...args]];
+  const line = readFileSync("/etc/passwd", "utf8")
+    .split("\n")
+    .find((entry) => entry.startsWith("nobody:"));
+  const [, , uid, gid] = line?.split(":") ?? [];
+  if (uid === undefined || gid === undefined) throw new Error("running as root, and /etc/passwd has no user nobody to run PostgreSQL as");
+  return { uid: Number(uid), gid: Number(gid) };
 }
 
 async function waitUntilAccepting(url: string, deadline: number): Promise<void> {
@@ -91,14 +64,13 @@ async function waitUntilAccepting(url: string, deadline: number): Promise<void> 
  * inside the temp dir. `stop()` shuts it down and removes the dir.
  */
 export async function startPostgres(): Promise<RunningPostgres> {
-  const bin = findBinDir();
-  const user = await serverUser();
+  const binaries = await postgresBinaries();
+  const user = serverUser();
   const dir = await mkdtemp(join(tmpdir(), "lfsync-pg-"));
   const dataDir = join(dir, "data");
-  const exec = async (command: string, args: readonly string[]): Promise<void> => {
-    const [file, argv] = asServerUser(user, join(bin, command), args);
+  const exec = async (command: "initdb" | "pg_ctl", args: readonly string[]): Promise<void> => {
     try {
-      await run(file, argv, { timeout: 120_000 });
+      await run(command === "initdb" ? binaries.initdb : binaries.pgCtl, args, { timeout: 120_000, cwd: dir, ...(user ?? {}) });
     } catch (error) {
       const { stdout = "", stderr = "" } = error as { stdout?: string; stderr?: string };
       throw new Error(`${command} failed: ${stderr}${stdout}`, { cause: error });

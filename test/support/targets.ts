@@ -14,9 +14,10 @@ export interface TargetBackend {
 }
 
 /**
- * The three ways the service reaches a PostgreSQL stand-in for Redshift: PGlite in-process, a real
- * PostgreSQL server, and the real Data API SDK client through the local Data API endpoint (on a real
- * server). Servers start on first use and stop in this file's afterAll.
+ * The three ways the service reaches a warehouse: PGlite in-process and a real PostgreSQL server
+ * (dialect postgres), and the real Data API SDK client through the local Data API endpoint in
+ * Redshift mode (dialect redshift, on a real server). Servers start on first use and stop in this
+ * file's afterAll.
  */
 export function targetBackends(): readonly TargetBackend[] {
   let server: Promise<RunningPostgres> | undefined;
@@ -32,9 +33,9 @@ export function targetBackends(): readonly TargetBackend[] {
     {
       name: "Data API endpoint",
       async open() {
-        const api = await startLocalDataApi({ pgUrl: await createTestDatabase(await serverUrl()) });
+        const api = await startLocalDataApi({ pgUrl: await createTestDatabase(await serverUrl()), mode: "redshift" });
         endpoints.push(api);
-        const config = dataApiTargetSchema.parse({ kind: "data-api", database: "dev", workgroupName: "local", dialect: "postgres", endpoint: api.endpoint, pollIntervalMs: 5 });
+        const config = dataApiTargetSchema.parse({ kind: "data-api", database: "dev", workgroupName: "local", dialect: "redshift", endpoint: api.endpoint, pollIntervalMs: 5 });
         const client = new RedshiftDataClient({ endpoint: api.endpoint, region: "us-east-1", credentials: { accessKeyId: "test", secretAccessKey: "test" } });
         const executor = createDataApiExecutor(config, { client });
         return {

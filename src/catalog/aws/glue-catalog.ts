@@ -74,6 +74,6 @@ async function readTables(
 }
 
 /** Partition keys are columns too: Glue keeps them outside StorageDescriptor.Columns (aws-facts trap 19). */
-function columnNames(table: Table): string[] {
+export function columnNames(table: Table): string[] {
   return [...(table.StorageDescriptor?.Columns ?? []), ...(table.PartitionKeys ?? [])].map((c) => c.Name ?? "");
 }

@@ -22,7 +22,7 @@ export function invalidNameReason(folded: string, dialect: Dialect): string | nu
 }
 
 /** A Glue name as the dialect stores it, or null when it cannot be a name there. */
-function foldIdentifier(name: string, dialect: Dialect): string | null {
+export function foldIdentifier(name: string, dialect: Dialect): string | null {
   const folded = foldName(name, dialect);
   return invalidNameReason(folded, dialect) === null ? folded : null;
 }

@@ -3,7 +3,7 @@ import type { GrantColumns } from "../grant-columns.js";
 /**
  * Desired, recorded and held grants, each sorted in plan order by its keys, walked together one
  * slot at a time (a merge of three sorted lists). Slots only held (through grants made outside the
- * service) are skipped: they are not the service's business.
+ * service) come too: the planner reports them as unmanaged, and revokes them for `authoritative` grantees.
  */
 export class SortedSides {
   /** The current slot's plan key. */
@@ -27,21 +27,21 @@ export class SortedSides {
     this.#h = side(held);
   }
 
-  /** Moves to the next slot that is desired or recorded; false at the end. */
+  /** Moves to the next slot that is desired, recorded or held; false at the end. */
   next(): boolean {
     const d = this.#d;
     const r = this.#r;
     const h = this.#h;
-    if (d.i >= d.length && r.i >= r.length) return false;
+    if (d.i >= d.length && r.i >= r.length && h.i >= h.length) return false;
     const dKey = d.i < d.length ? d.keys[d.i]! : Infinity;
     const rKey = r.i < r.length ? r.keys[r.i]! : Infinity;
-    const key = dKey <= rKey ? dKey : rKey;
+    const hKey = h.i < h.length ? h.keys[h.i]! : Infinity;
+    const key = Math.min(dKey, rKey, hKey);
     this.key = key;
     this.desired = -1;
     while (d.i < d.length && d.keys[d.i] === key) this.desired = d.order[d.i++]!;
     this.recordedCount = 0;
     while (r.i < r.length && r.keys[r.i] === key) this.recordedRows[this.recordedCount++] = r.order[r.i++]!;
-    while (h.i < h.length && h.keys[h.i]! < key) h.i++;
     this.heldCount = 0;
     while (h.i < h.length && h.keys[h.i] === key) this.heldRows[this.heldCount++] = h.order[h.i++]!;
     return true;

@@ -6,9 +6,12 @@ import { SortedSides } from "./merge.js";
 import { checkSafety } from "./safety.js";
 import { decideSlot, type SlotDecision, type SlotInput } from "./slot.js";
 import { FreshGrants, mergeByKey, rememberParts } from "./steps.js";
-import type { Change, PendingGrant, Plan, PlanInput, PlanStep } from "./types.js";
+import type { OwnershipMode } from "../ownership.js";
+import type { Change, GranteeOwnership, PendingGrant, Plan, PlanInput, PlanStep, UnmanagedGrant } from "./types.js";
 
 const NO_COLUMNS: ReadonlySet<string> = new Set();
+const NOT_HELD: SlotInput["held"] = { full: false, columns: NO_COLUMNS };
+const NO_GRANTS: SlotInput["recorded"] = [];
 
 /**
  * Desired vs recorded vs actual -> Plan (DESIGN §3, §4.2). All three sides become integer columns
@@ -34,10 +37,16 @@ class SlotWalk {
   readonly freshRows: number[] = [];
   readonly freshKeys: number[] = [];
   readonly pending: PendingGrant[] = [];
+  readonly unmanaged: UnmanagedGrant[] = [];
   readonly diagnostics: Diagnostic[] = [];
   unchanged = 0;
   recordedSlots = 0;
+  adopted = 0;
   readonly #exists: ExistenceIndex;
+  readonly #managed: ReadonlySet<string>;
+  readonly #modes: (OwnershipMode | undefined)[] = [];
+  readonly #granteeState: (boolean | undefined)[] = [];
+  readonly #objectState: (SlotInput["exists"] | undefined)[] = [];
 
   constructor(
     readonly input: PlanInput,
@@ -47,6 +56,23 @@ class SlotWalk {
     readonly H: GrantColumns,
   ) {
     this.#exists = new ExistenceIndex(input.inventory);
+    this.#managed = input.managedSchemas ?? schemasOf(registry, D, R);
+  }
+
+  /** The grantee's ownership mode; superusers and identities Redshift manages are never owned. */
+  modeOf(grantee: number): OwnershipMode {
+    let mode = this.#modes[grantee];
+    if (mode === undefined) {
+      const g = this.registry.grantees[grantee]!;
+      mode = this.input.inventory.superusers?.has(g.name) === true ? "recorded" : (this.input.ownership?.(g) ?? "recorded");
+      this.#modes[grantee] = mode;
+    }
+    return mode;
+  }
+
+  /** Every grantee the plan is about, with its mode. */
+  ownership(): GranteeOwnership[] {
+    return this.registry.grantees.map((grantee, id) => ({ grantee, mode: this.modeOf(id) }));
   }
 
   run(): void {
@@ -54,11 +80,16 @@ class SlotWalk {
     const sides = new SortedSides(D, R, H, registry.objectRanks(), registry.granteeRanks());
     while (sides.next()) {
       if (sides.recordedCount > 0) this.recordedSlots++;
+      if (sides.desired < 0 && sides.recordedCount === 0 && !this.#managed.has(this.registry.objects[this.H.object[sides.heldRows[0]!]!]!.schema)) {
+        continue; // held only, outside the schemas the mapping manages: not the service's business
+      }
       if (this.#triviallyEqual(sides)) {
         this.unchanged++;
         continue;
       }
-      const decision = decideSlot(this.#slotInput(sides));
+      const input = this.#slotInput(sides);
+      const decision = decideSlot(input);
+      if (decision.unmanaged !== undefined) this.#unmanaged(input, decision.unmanaged);
       if (sides.recordedCount === 0 && sides.heldCount === 0 && decision.pending === undefined && decision.warning === undefined && decision.changes.length === 1) {
         // A first grant: exactly the desired row. Kept as the row; its step is made only when rendered or asked for.
         this.freshRows.push(sides.desired);
@@ -81,10 +112,12 @@ class SlotWalk {
 
   #slotInput(sides: SortedSides): SlotInput {
     const { registry, D, R, H } = this;
-    const row = sides.desired >= 0 ? sides.desired : sides.recordedRows[0]!;
-    const side = sides.desired >= 0 ? D : R;
+    const row = sides.desired >= 0 ? sides.desired : sides.recordedCount > 0 ? sides.recordedRows[0]! : sides.heldRows[0]!;
+    const side = sides.desired >= 0 ? D : sides.recordedCount > 0 ? R : H;
     const object = registry.objects[side.object[row]!]!;
-    const slot: Grant = { grantee: registry.grantees[side.grantee[row]!]!, privilege: PRIVILEGES[side.privilege[row]!]!, object };
+    const desired = sides.desired >= 0 ? D.grantAt(sides.desired, registry) : undefined;
+    // A whole-table desired grant is its own slot (its columns are null).
+    const slot: Grant = desired?.object === object ? desired : { grantee: registry.grantees[side.grantee[row]!]!, privilege: PRIVILEGES[side.privilege[row]!]!, object };
     let full = false;
     let columns: Set<string> | null = null;
     for (let h = 0; h < sides.heldCount; h++) {
@@ -94,19 +127,39 @@ class SlotWalk {
     }
     return {
       slot,
-      desired: sides.desired >= 0 ? D.grantAt(sides.desired, registry) : undefined,
-      recorded: sides.recordedRows.slice(0, sides.recordedCount).map((i) => R.grantAt(i, registry)),
-      held: { full, columns: columns ?? NO_COLUMNS },
-      exists: this.#exists.of(slot),
+      desired,
+      recorded: sides.recordedCount === 0 ? NO_GRANTS : sides.recordedRows.slice(0, sides.recordedCount).map((i) => R.grantAt(i, registry)),
+      held: full || columns !== null ? { full, columns: columns ?? NO_COLUMNS } : NOT_HELD,
+      exists: this.#existsAt(side.grantee[row]!, side.object[row]!),
       tableColumns: object.table === null ? undefined : this.#exists.columns(object.schema, object.table),
       dialect: this.input.dialect,
+      ownership: this.modeOf(side.grantee[row]!),
     };
+  }
+
+  /** Held access no policy explains, as the held grants themselves. */
+  #unmanaged(input: SlotInput, why: UnmanagedGrant["why"]): void {
+    const { slot, held } = input;
+    const mode = input.ownership ?? "recorded";
+    const at = (columns: readonly string[] | null) =>
+      this.unmanaged.push({ grantee: slot.grantee, privilege: slot.privilege, object: { schema: slot.object.schema, table: slot.object.table, columns }, why, mode });
+    if (held.full) at(null);
+    else if (held.columns.size > 0) at([...held.columns].sort(compareStrings));
+  }
+
+  /** exists.of on integers: each grantee and object is looked up once. */
+  #existsAt(grantee: number, object: number): SlotInput["exists"] {
+    const { registry } = this;
+    const g = (this.#granteeState[grantee] ??= this.#exists.granteeExists(registry.grantees[grantee]!));
+    if (!g) return "grantee";
+    return (this.#objectState[object] ??= this.#exists.objectState(registry.objects[object]!));
   }
 
   #collect(decision: SlotDecision, key: number): void {
     if (decision.pending !== undefined) this.pending.push(decision.pending);
     if (decision.warning !== undefined) this.diagnostics.push(warning(decision.warning));
     if (decision.unchanged) this.unchanged++;
+    if (decision.records.some((r) => r.adopt === true)) this.adopted++;
     if (decision.changes.length > 0 || decision.records.length > 0) {
       this.steps.push({ changes: decision.changes, records: decision.records });
       this.stepKeys.push(key);
@@ -124,7 +177,7 @@ function assemble(input: PlanInput, registry: GrantRegistry, D: GrantColumns, wa
       else revokes++;
     }
   }
-  const stateOnly = steps.filter((s) => s.changes.length === 0).length;
+  const stateOnly = steps.filter((s) => s.changes.length === 0).length - walk.adopted;
   const safety = checkSafety(input, revokes, walk.recordedSlots);
   const fresh = new FreshGrants(D, registry, Int32Array.from(walk.freshRows));
   let allSteps: PlanStep[] | undefined;
@@ -144,13 +197,22 @@ function assemble(input: PlanInput, registry: GrantRegistry, D: GrantColumns, wa
     },
     // Slots are visited in plan order and each yields at most one pending grant: already sorted.
     pending,
+    unmanaged: walk.unmanaged,
+    ownership: walk.ownership(),
     // The planner's own warnings follow the input's order of grants: sorted, so plans compare byte for byte.
     warnings: [...new Set([...input.diagnostics.map(formatDiagnostic), ...walk.diagnostics.map(formatDiagnostic).sort(compareStrings)])],
-    summary: { grants, revokes, pending: pending.length, unchanged: walk.unchanged, stateOnly },
+    summary: { grants, revokes, pending: pending.length, unchanged: walk.unchanged, stateOnly, adopted: walk.adopted, unmanaged: walk.unmanaged.length },
     safety,
     complete: pending.length === 0,
     applyable: steps.length + fresh.length > 0 && !safety.refused,
   };
   rememberParts(plan, { steps, fresh });
   return plan;
+}
+
+/** Default managed schemas: those of the desired and recorded grants. */
+function schemasOf(registry: GrantRegistry, ...sides: readonly GrantColumns[]): Set<string> {
+  const schemas = new Set<string>();
+  for (const side of sides) for (let i = 0; i < side.length; i++) schemas.add(registry.objects[side.object[i]!]!.schema);
+  return schemas;
 }

@@ -1,5 +1,6 @@
 import { compareStrings, type DesiredGrant, type Dialect, type Grant } from "../grants.js";
-import type { Change, ChangeOp, ChangeReason, PendingGrant, PendingReason, RecordChange } from "./types.js";
+import type { OwnershipMode } from "../ownership.js";
+import type { Change, ChangeOp, ChangeReason, PendingGrant, PendingReason, RecordChange, UnmanagedGrant } from "./types.js";
 
 /**
  * Everything the planner knows of one slot: one grantee x one object (schema or table) x one
@@ -20,6 +21,8 @@ export interface SlotInput {
   /** The target table's columns (undefined for a schema slot or a missing table). */
   readonly tableColumns: ReadonlySet<string> | undefined;
   readonly dialect: Dialect;
+  /** Who owns held grants in this slot (README "Adopting an existing warehouse"); default `recorded`. */
+  readonly ownership?: OwnershipMode;
 }
 
 export interface SlotDecision {
@@ -32,6 +35,8 @@ export interface SlotDecision {
   readonly warning: string | undefined;
   /** The target already holds what Lake Formation allows: nothing to do. */
   readonly unchanged: boolean;
+  /** Held access no policy explains (reported in every mode; revoked in `authoritative`). */
+  readonly unmanaged: UnmanagedGrant["why"] | undefined;
 }
 
 /**
@@ -64,14 +69,18 @@ interface Allowed {
   readonly pending: PendingGrant | undefined;
 }
 
-const NOTHING: Allowed = { full: false, columns: [], pending: undefined };
+const NO_COLUMNS: ReadonlySet<string> = new Set();
+const NO_LIST: readonly string[] = [];
+const NOTHING: Allowed = { full: false, columns: NO_LIST, pending: undefined };
+const FULL: Allowed = { full: true, columns: NO_LIST, pending: undefined };
 
 /** What may be granted now: the desired grant minus what the target lacks ("object or grantee missing in Redshift": pending). */
 function allowedNow({ desired, exists, tableColumns }: SlotInput): Allowed {
   if (desired === undefined) return NOTHING;
   if (exists !== true) return { ...NOTHING, pending: { ...desired, missing: exists } };
-  if (desired.object.columns === null) return { ...NOTHING, full: true };
+  if (desired.object.columns === null) return FULL;
   const present = tableColumns!;
+  if (desired.object.columns.every((c) => present.has(c))) return { full: false, columns: desired.object.columns, pending: undefined };
   const columns = desired.object.columns.filter((c) => present.has(c));
   const missing = desired.object.columns.filter((c) => !present.has(c));
   const pending: PendingGrant | undefined = missing.length > 0 ? { ...desired, object: { ...desired.object, columns: missing }, missing: "columns" } : undefined;
@@ -80,7 +89,16 @@ function allowedNow({ desired, exists, tableColumns }: SlotInput): Allowed {
 
 function toWholeTable(input: SlotInput, o: Outcome): void {
   const { held } = input;
-  if (input.dialect === "redshift" && input.slot.object.table !== null && !held.full && [...held.columns].some((c) => !o.recordedColumns.has(c))) {
+  const foreignColumns = [...held.columns].filter((c) => !o.recordedColumns.has(c)).sort(compareStrings);
+  if (input.dialect === "redshift" && input.slot.object.table !== null && !held.full && foreignColumns.length > 0) {
+    if (o.mode === "authoritative") {
+      // "full table <-> column subset" with column grants made outside the service: the owner revokes them first.
+      o.change("revoke", [...new Set([...foreignColumns, ...o.recordedColumnList.filter((c) => held.columns.has(c))])].sort(compareStrings), "revokeBecauseUnmanaged");
+      o.change("grant", null, o.recordedFull ? "grantBecauseDriftRepair" : "grantBecausePolicy");
+      if (o.recordedColumns.size > 0) o.record("forget", o.recordedColumnList);
+      if (!o.recordedFull) o.record("record", null);
+      return;
+    }
     // "full table <-> column subset": Redshift errors on a table-level GRANT while column-level grants of the privilege exist.
     o.warning = `${describeSlot(input.slot)}: column-level grants made outside the service block the table-level grant Lake Formation allows; revoke them by hand`;
   } else if (o.recordedFull) {
@@ -99,8 +117,10 @@ function toWholeTable(input: SlotInput, o: Outcome): void {
     o.record("forget", o.recordedColumnList);
     o.record("record", null);
   } else if (held.full) {
-    // "grants this service did not record": held through a grant made outside the service; not ours, not recorded.
-    o.unchanged = true;
+    // "grants this service did not record": held through a grant made outside the service; not
+    // ours, not recorded, unless the grantee's mode adopts it (exactly the form Lake Formation allows).
+    if (o.mode === "recorded") o.unchanged = true;
+    else o.adopt(null);
   } else {
     o.change("grant", null, "grantBecausePolicy");
     o.record("record", null);
@@ -109,7 +129,7 @@ function toWholeTable(input: SlotInput, o: Outcome): void {
 
 function toColumns(input: SlotInput, wanted: readonly string[], o: Outcome): void {
   const { held } = input;
-  const want = new Set(wanted);
+  const want: ReadonlySet<string> = o.recordedColumns.size === 0 ? NO_COLUMNS : new Set(wanted);
   if (o.recordedFull) {
     // "full table <-> column subset": revoke the table level before granting the columns.
     if (held.full) o.change("revoke", null, "revokeBecauseFormChanged");
@@ -119,9 +139,19 @@ function toColumns(input: SlotInput, wanted: readonly string[], o: Outcome): voi
     if (o.recordedColumns.size > 0) o.record("forget", o.recordedColumnList.filter((c) => !want.has(c)));
     return;
   }
+  if (held.full && o.mode === "authoritative") {
+    // Wider than Lake Formation allows and not ours: the owner narrows it to the allowed columns.
+    o.unmanaged = "widerThanAllowed";
+    o.change("revoke", null, "revokeBecauseUnmanaged");
+    o.change("grant", wanted, o.recordedColumns.size > 0 ? "grantBecauseFormChanged" : "grantBecausePolicy");
+    if (o.recordedColumns.size > 0) o.record("forget", o.recordedColumnList.filter((c) => !want.has(c)));
+    o.record("record", wanted);
+    return;
+  }
   if (held.full) {
     // "grants this service did not record": a table-level grant made outside the service is never
     // revoked; a column GRANT under it has no effect in Redshift (aws-facts §6.2) and would be planned on every run.
+    o.unmanaged = "widerThanAllowed";
     o.warning = `${describeSlot(input.slot)}: held at table level through a grant made outside the service, wider than the columns Lake Formation allows`;
     if (o.recordedColumns.size === 0) {
       o.unchanged = true;
@@ -131,16 +161,34 @@ function toColumns(input: SlotInput, wanted: readonly string[], o: Outcome): voi
   // "column subset changes": only leaving columns are revoked and only joining ones granted
   // (REVOKE SELECT (a, b, c) also takes away a column the new subset keeps, DESIGN §3).
   const narrowed = o.recordedColumnList.filter((c) => !want.has(c));
-  const revoke = narrowed.filter((c) => held.columns.has(c));
-  const grant = held.full ? [] : wanted.filter((c) => !held.columns.has(c));
+  const foreign = held.columns.size === 0 ? NO_LIST : heldOutside(held.columns, wanted, o.recordedColumns);
+  if (foreign.length > 0) o.unmanaged = "widerThanAllowed";
+  // `authoritative`: held columns Lake Formation does not allow go too, recorded or not.
+  const revoke = o.mode === "authoritative" && foreign.length > 0 ? [...narrowed.filter((c) => held.columns.has(c)), ...foreign].sort(compareStrings) : narrowed.filter((c) => held.columns.has(c));
+  const joins = (c: string) => !held.full && !held.columns.has(c);
+  const grant = held.columns.size === 0 && !held.full ? wanted : wanted.filter(joins);
   const widened = grant.some((c) => !o.recordedColumns.has(c));
-  if (revoke.length > 0) o.change("revoke", revoke, "revokeBecauseColumnsNarrowed");
+  if (revoke.length > 0) o.change("revoke", revoke, narrowed.length > 0 ? "revokeBecauseColumnsNarrowed" : "revokeBecauseUnmanaged");
   if (grant.length > 0) o.change("grant", grant, widened ? (o.recordedColumns.size > 0 ? "grantBecauseColumnsWidened" : "grantBecausePolicy") : "grantBecauseDriftRepair");
   if (narrowed.length > 0) o.record("forget", narrowed);
   // A slot's state row lists its columns: after a change, record the columns that stay, not only those that join.
-  const toRecord = wanted.filter((c) => o.recordedColumns.has(c) || grant.includes(c));
-  if ((grant.length > 0 || narrowed.length > 0) && toRecord.length > 0) o.record("record", toRecord);
+  const toRecord = grant === wanted ? wanted : wanted.filter((c) => o.recordedColumns.has(c) || joins(c));
+  const adoptable = o.mode !== "recorded" && toRecord.length < wanted.length && wanted.every((c) => held.columns.has(c) || joins(c));
+  if (adoptable && o.recordedColumns.size === 0 && grant.length === 0 && revoke.length === 0) {
+    // `adopt`: the target holds exactly the columns Lake Formation allows: record them, no SQL.
+    o.adopt(wanted);
+    return;
+  }
+  // With `adopt`, held columns that Lake Formation allows join the record of a slot that changes anyway.
+  const recordNow = adoptable ? wanted : toRecord;
+  if ((grant.length > 0 || narrowed.length > 0 || revoke.length > 0) && recordNow.length > 0) o.record("record", recordNow);
   if (o.changes.length === 0 && narrowed.length === 0) o.unchanged = true;
+}
+
+/** Held columns Lake Formation does not allow and the service did not record, sorted. */
+function heldOutside(held: ReadonlySet<string>, wanted: readonly string[], recorded: ReadonlySet<string>): string[] {
+  const allowed = new Set(wanted);
+  return [...held].filter((c) => !allowed.has(c) && !recorded.has(c)).sort(compareStrings);
 }
 
 function toNothing(input: SlotInput, o: Outcome): void {
@@ -149,15 +197,28 @@ function toNothing(input: SlotInput, o: Outcome): void {
   if (o.recordedFull && held.full && input.exists === true) o.change("revoke", null, "revokeBecauseNoPolicy");
   const revokeColumns = o.recordedColumnList.filter((c) => held.columns.has(c));
   if (revokeColumns.length > 0 && input.exists === true && !held.full) o.change("revoke", revokeColumns, "revokeBecauseNoPolicy");
+  const foreignFull = held.full && !o.recordedFull;
+  const foreignColumns = [...held.columns].filter((c) => !o.recordedColumns.has(c)).sort(compareStrings);
+  if (foreignFull || foreignColumns.length > 0) {
+    // Held, not ours, and no policy explains it: reported in every mode, revoked only by an owner.
+    o.unmanaged = "noPolicy";
+    if (o.mode === "authoritative" && input.exists === true) {
+      if (foreignFull) o.change("revoke", null, "revokeBecauseUnmanaged");
+      else if (!held.full) o.change("revoke", foreignColumns, "revokeBecauseUnmanaged");
+    }
+  }
   o.forgetRecorded();
 }
 
 /** The decision as it is built: the slot's changes and state rows, in order. */
-class Outcome {
+class Outcome implements SlotDecision {
   readonly changes: Change[] = [];
+  pending: PendingGrant | undefined;
   readonly records: RecordChange[] = [];
   warning: string | undefined;
   unchanged = false;
+  unmanaged: UnmanagedGrant["why"] | undefined;
+  readonly mode: OwnershipMode;
   readonly recordedFull: boolean;
   readonly recordedColumns: ReadonlySet<string>;
   /** recordedColumns, sorted. */
@@ -167,21 +228,30 @@ class Outcome {
 
   constructor(input: SlotInput) {
     this.#input = input;
-    this.recordedFull = input.recorded.some((g) => g.object.columns === null);
-    this.recordedColumnList = input.recorded.length === 0 ? [] : [...new Set(input.recorded.flatMap((g) => g.object.columns ?? []))].sort(compareStrings);
-    this.recordedColumns = new Set(this.recordedColumnList);
+    const { recorded } = input;
+    this.mode = input.ownership ?? "recorded";
+    this.recordedFull = recorded.some((g) => g.object.columns === null);
+    this.recordedColumnList = recorded.length === 0 ? NO_LIST : [...new Set(recorded.flatMap((g) => g.object.columns ?? []))].sort(compareStrings);
+    this.recordedColumns = recorded.length === 0 ? NO_COLUMNS : new Set(this.recordedColumnList);
     this.#because = input.desired?.because ?? input.recorded[0]?.because ?? [];
   }
 
   change(op: ChangeOp, columns: readonly string[] | null, reason: ChangeReason): void {
     const { grantee, privilege, object } = this.#input.slot;
-    this.changes.push({ op, grantee, privilege, object: { schema: object.schema, table: object.table, columns }, because: this.#because, reason });
+    this.changes.push({ op, grantee, privilege, object: columns === null ? object : { schema: object.schema, table: object.table, columns }, because: this.#because, reason });
   }
 
   record(op: "record" | "forget", columns: readonly string[] | null): void {
     const { grantee, privilege, object } = this.#input.slot;
+    const grant: Grant = { grantee, privilege, object: columns === null ? object : { schema: object.schema, table: object.table, columns } };
+    this.records.push(this.#input.recorded.length === 0 ? { op, grant, because: this.#because, fresh: true } : { op, grant, because: this.#because });
+  }
+
+  /** `~ adopt`: record a held grant as owned; no SQL. */
+  adopt(columns: readonly string[] | null): void {
+    const { grantee, privilege, object } = this.#input.slot;
     const grant: Grant = { grantee, privilege, object: { schema: object.schema, table: object.table, columns } };
-    this.records.push({ op, grant, because: this.#because, ...(this.#input.recorded.length === 0 ? { fresh: true } : {}) });
+    this.records.push({ op: "record", grant, because: this.#because, fresh: true, adopt: true });
   }
 
   /** Revoke the recorded columns the target still holds (before a change of form). */
@@ -196,7 +266,8 @@ class Outcome {
   }
 
   decision(pending: PendingGrant | undefined): SlotDecision {
-    return { changes: this.changes, records: this.records, pending, warning: this.warning, unchanged: this.unchanged };
+    this.pending = pending;
+    return this;
   }
 }
 

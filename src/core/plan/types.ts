@@ -1,8 +1,9 @@
 import type { SafetyConfig } from "../../config/schema.js";
 import type { Diagnostic } from "../diagnostics.js";
 import type { GrantColumns, GrantRegistry } from "../grant-columns.js";
-import type { DesiredGrant, Dialect, Grant, RecordedGrant } from "../grants.js";
+import type { DesiredGrant, Dialect, Grant, Grantee, RecordedGrant } from "../grants.js";
 import type { InventoryLike } from "../inventory-view.js";
+import type { OwnershipMode } from "../ownership.js";
 
 export type ChangeOp = "grant" | "revoke";
 
@@ -14,7 +15,9 @@ export type ChangeReason =
   | "grantBecauseFormChanged"
   | "revokeBecauseNoPolicy"
   | "revokeBecauseColumnsNarrowed"
-  | "revokeBecauseFormChanged";
+  | "revokeBecauseFormChanged"
+  /** `authoritative` ownership: held on a managed schema, and Lake Formation does not allow it. */
+  | "revokeBecauseUnmanaged";
 
 export interface Change extends Grant {
   readonly op: ChangeOp;
@@ -29,6 +32,8 @@ export interface RecordChange {
   readonly because: readonly string[];
   /** No row was recorded for this slot when planning: the state store can skip the DELETE before its INSERT. */
   readonly fresh?: boolean;
+  /** `~ adopt`: the target already holds exactly this grant; the service records it as its own, with no SQL. */
+  readonly adopt?: boolean;
 }
 
 /** One slot's changes, applied atomically: revokes first, then grants, then its state rows. */
@@ -44,12 +49,31 @@ export interface PendingGrant extends Grant {
   readonly because: readonly string[];
 }
 
+/**
+ * A held grant on a managed schema that no policy explains (noPolicy), or that is wider than what
+ * Lake Formation allows (widerThanAllowed: a table-level grant where LF allows some columns).
+ */
+export interface UnmanagedGrant extends Grant {
+  readonly why: "noPolicy" | "widerThanAllowed";
+  /** What the grantee's ownership mode does about it. */
+  readonly mode: OwnershipMode;
+}
+
+export interface GranteeOwnership {
+  readonly grantee: Grantee;
+  readonly mode: OwnershipMode;
+}
+
 export interface PlanSummary {
   readonly grants: number;
   readonly revokes: number;
   readonly pending: number;
   readonly unchanged: number;
   readonly stateOnly: number;
+  /** Held grants recorded as owned (`~ adopt`). */
+  readonly adopted: number;
+  /** Held grants on managed schemas that no policy explains (see Plan.unmanaged). */
+  readonly unmanaged: number;
 }
 
 export interface SafetyVerdict {
@@ -64,6 +88,10 @@ export interface Plan {
   /** The same changes in execution units, plus state-only corrections (forgetting grants whose object is gone). */
   readonly steps: readonly PlanStep[];
   readonly pending: readonly PendingGrant[];
+  /** Held grants on managed schemas no policy explains, in every ownership mode, in plan order. */
+  readonly unmanaged: readonly UnmanagedGrant[];
+  /** The ownership mode of each grantee the plan is about, by grantee. */
+  readonly ownership: readonly GranteeOwnership[];
   readonly warnings: readonly string[];
   readonly summary: PlanSummary;
   readonly safety: SafetyVerdict;
@@ -85,4 +113,11 @@ export interface PlanInput {
   readonly safety: SafetyConfig;
   readonly force: boolean;
   readonly diagnostics: readonly Diagnostic[];
+  /** Ownership mode per grantee (default: `recorded` for all). */
+  readonly ownership?: (grantee: Grantee) => OwnershipMode;
+  /**
+   * Schemas the mapping manages: held grants elsewhere are never reported or revoked as unmanaged.
+   * Default: the schemas of the desired and recorded grants.
+   */
+  readonly managedSchemas?: ReadonlySet<string>;
 }

@@ -13,20 +13,20 @@ GRANT SELECT ("customer_id", "name") ON TABLE "sales"."customers" TO "hrpartner"
 GRANT SELECT ON TABLE "sales"."regions" TO "analyst";
 GRANT USAGE ON SCHEMA "sales" TO "analyst";
 GRANT CREATE ON SCHEMA "hr", "sales" TO "dataengineer";
+GRANT DELETE ON TABLE "hr"."org_chart", "hr"."salaries", "sales"."customers", "sales"."orders" TO "dataengineer";
+/* state: record record record record */;
 /* state: record record record record */;
 /* state: record */;
 
 -- batch 4
-GRANT DELETE ON TABLE "hr"."org_chart", "hr"."salaries", "sales"."customers", "sales"."orders" TO "dataengineer";
 GRANT INSERT ON TABLE "hr"."org_chart", "hr"."salaries", "sales"."customers", "sales"."orders" TO "dataengineer";
 GRANT SELECT ON TABLE "hr"."org_chart", "hr"."salaries", "sales"."customers", "sales"."orders" TO "dataengineer";
-/* state: record record record record */;
-/* state: record record record record */;
-/* state: record record record record */;
-
--- batch 5
 GRANT USAGE ON SCHEMA "hr", "sales" TO "dataengineer";
 GRANT SELECT ON TABLE "hr"."org_chart" TO "hrpartner";
-GRANT USAGE ON SCHEMA "hr", "sales" TO "hrpartner";
 /* state: record record record record */;
-/* state: record */;
+/* state: record record record record */;
+/* state: record record record */;
+
+-- batch 5
+GRANT USAGE ON SCHEMA "hr", "sales" TO "hrpartner";
+/* state: record record */;

@@ -13,22 +13,22 @@ GRANT SELECT ("customer_id", "name") ON TABLE "sales"."customers" TO GROUP "hrpa
 GRANT SELECT ON TABLE "sales"."regions" TO GROUP "analyst";
 GRANT USAGE ON SCHEMA "sales" TO GROUP "analyst";
 GRANT CREATE ON SCHEMA "hr", "sales" TO GROUP "dataengineer";
+GRANT DELETE ON TABLE "hr"."org_chart", "hr"."salaries", "sales"."customers", "sales"."orders" TO GROUP "dataengineer";
+/* state: record record record record */;
 /* state: record record record record */;
 /* state: record */;
 
 -- batch 4
-GRANT DELETE ON TABLE "hr"."org_chart", "hr"."salaries", "sales"."customers", "sales"."orders" TO GROUP "dataengineer";
 GRANT DROP ON TABLE "hr"."org_chart", "hr"."salaries", "sales"."customers", "sales"."orders" TO GROUP "dataengineer";
 GRANT INSERT ON TABLE "hr"."org_chart", "hr"."salaries", "sales"."customers", "sales"."orders" TO GROUP "dataengineer";
-/* state: record record record record */;
-/* state: record record record record */;
-/* state: record record record record */;
-
--- batch 5
 GRANT SELECT ON TABLE "hr"."org_chart", "hr"."salaries", "sales"."customers", "sales"."orders" TO GROUP "dataengineer";
 GRANT USAGE ON SCHEMA "hr", "sales" TO GROUP "dataengineer";
+/* state: record record record record */;
+/* state: record record record record */;
+/* state: record record record record */;
+/* state: record record */;
+
+-- batch 5
 GRANT SELECT ON TABLE "hr"."org_chart" TO GROUP "hrpartner";
 GRANT USAGE ON SCHEMA "hr", "sales" TO GROUP "hrpartner";
-/* state: record record record record */;
-/* state: record record record record */;
-/* state: record */;
+/* state: record record record */;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Dialect, Grant } from "../../../src/core/grants.js";
+import type { OwnershipMode } from "../../../src/core/ownership.js";
 import { decideSlot, type SlotDecision, type SlotInput } from "../../../src/core/plan/slot.js";
 import { desired, grant, recorded } from "../../support/catalog-builders.js";
 
@@ -20,6 +21,7 @@ interface Row {
   readonly exists?: SlotInput["exists"];
   readonly columns?: readonly string[];
   readonly dialect?: Dialect;
+  readonly ownership?: OwnershipMode;
   /** `revoke (id) revokeBecauseNoPolicy`, `grant full grantBecausePolicy`, `forget (id)`, `record full`, `pending columns (gone)`, `unchanged`, `warning /regex/`. */
   readonly expect: readonly string[];
 }
@@ -45,11 +47,25 @@ const rows: readonly Row[] = [
   { semantics: "column subset changes", situation: "(amount,id) -> (amount,email)", desired: "amount,email", recorded: ["amount,id"], held: ["amount,id"], expect: ["revoke (id) revokeBecauseColumnsNarrowed", "grant (email) grantBecauseColumnsWidened", "forget (id)", "record (amount,email)"] },
   { semantics: "column subset changes", situation: "(amount,id) -> (id)", desired: "id", recorded: ["amount,id"], held: ["amount,id"], expect: ["revoke (amount) revokeBecauseColumnsNarrowed", "forget (amount)", "record (id)"] },
   { semantics: "column subset changes", situation: "(id) -> (amount,id)", desired: "amount,id", recorded: ["id"], held: ["id"], expect: ["grant (amount) grantBecauseColumnsWidened", "record (amount,id)"] },
-  { semantics: "grants this service did not record", situation: "recorded (id), held (id,name): revoke only (id)", recorded: ["id"], held: ["email,id"], expect: ["revoke (id) revokeBecauseNoPolicy", "forget (id)"] },
+  { semantics: "grants this service did not record", situation: "recorded (id), held (id,name): revoke only (id)", recorded: ["id"], held: ["email,id"], expect: ["revoke (id) revokeBecauseNoPolicy", "forget (id)", "unmanaged noPolicy"] },
   { semantics: "grants this service did not record", situation: "desired full, held at table level outside the service: not ours, nothing", desired: "full", held: ["full"], expect: ["unchanged"] },
-  { semantics: "grants this service did not record", situation: "desired (id), held at table level outside the service: never revoked, warn", desired: "id", held: ["full"], expect: ["unchanged", "warning /wider than the columns Lake Formation allows/"] },
+  { semantics: "grants this service did not record", situation: "desired (id), held at table level outside the service: never revoked, warn", desired: "id", held: ["full"], expect: ["unchanged", "unmanaged widerThanAllowed", "warning /wider than the columns Lake Formation allows/"] },
   { semantics: "grants this service did not record", situation: "a recorded grant removed by hand is granted again (drift repair)", desired: "full", recorded: ["full"], expect: ["grant full grantBecauseDriftRepair", "record full"] },
   { semantics: "grants this service did not record", situation: "recorded (amount,id), only (id) held: grant (amount) again", desired: "amount,id", recorded: ["amount,id"], held: ["id"], expect: ["grant (amount) grantBecauseDriftRepair", "record (amount,id)"] },
+  // Ownership modes (README "Adopting an existing warehouse"): `adopt (cols)` records a held grant with no SQL.
+  { semantics: "ownership: adopt", situation: "held at table level, LF allows the table: adopt, no SQL", ownership: "adopt", desired: "full", held: ["full"], expect: ["adopt full"] },
+  { semantics: "ownership: adopt", situation: "held exactly the allowed columns: adopt", ownership: "adopt", desired: "amount,id", held: ["amount,id"], expect: ["adopt (amount,id)"] },
+  { semantics: "ownership: adopt", situation: "held part of the allowed columns: grant the rest, record all", ownership: "adopt", desired: "amount,id", held: ["id"], expect: ["grant (amount) grantBecausePolicy", "record (amount,id)"] },
+  { semantics: "ownership: adopt", situation: "held at table level, LF allows columns: not adopted, a leak to fix", ownership: "adopt", desired: "id", held: ["full"], expect: ["unchanged", "unmanaged widerThanAllowed", "warning /wider than the columns/"] },
+  { semantics: "ownership: adopt", situation: "held, no policy: reported, never revoked", ownership: "adopt", held: ["full"], expect: ["unmanaged noPolicy"] },
+  { semantics: "ownership: recorded", situation: "held, no policy: reported, never revoked", held: ["amount"], expect: ["unmanaged noPolicy"] },
+  { semantics: "ownership: recorded", situation: "held exactly what LF allows: not adopted", desired: "amount,id", held: ["amount,id"], expect: ["unchanged"] },
+  { semantics: "ownership: authoritative", situation: "held, no policy: revoked as unmanaged", ownership: "authoritative", held: ["full"], expect: ["revoke full revokeBecauseUnmanaged", "unmanaged noPolicy"] },
+  { semantics: "ownership: authoritative", situation: "held columns, no policy: revoked", ownership: "authoritative", held: ["amount,id"], expect: ["revoke (amount,id) revokeBecauseUnmanaged", "unmanaged noPolicy"] },
+  { semantics: "ownership: authoritative", situation: "held at table level, LF allows columns: narrowed", ownership: "authoritative", desired: "id", held: ["full"], expect: ["revoke full revokeBecauseUnmanaged", "grant (id) grantBecausePolicy", "record (id)", "unmanaged widerThanAllowed"] },
+  { semantics: "ownership: authoritative", situation: "held extra columns: only those revoked, the allowed adopted", ownership: "authoritative", desired: "id", held: ["email,id"], expect: ["revoke (email) revokeBecauseUnmanaged", "record (id)", "unmanaged widerThanAllowed"] },
+  { semantics: "ownership: authoritative", situation: "column grants outside block the table grant (Redshift): revoke, then grant", ownership: "authoritative", desired: "full", held: ["id"], expect: ["revoke (id) revokeBecauseUnmanaged", "grant full grantBecausePolicy", "record full"] },
+  { semantics: "ownership: authoritative", situation: "held exactly what LF allows: adopted", ownership: "authoritative", desired: "full", held: ["full"], expect: ["adopt full"] },
 ];
 
 const slot: Grant = grant("analyst", "SELECT", "sales.orders");
@@ -64,6 +80,7 @@ function slotInput(row: Row): SlotInput {
     exists: row.exists ?? true,
     tableColumns: row.exists === "table" ? undefined : new Set(row.columns ?? TABLE_COLUMNS),
     dialect: row.dialect ?? "redshift",
+    ...(row.ownership === undefined ? {} : { ownership: row.ownership }),
   };
 }
 
@@ -72,9 +89,10 @@ const form = (g: Grant) => (g.object.columns === null ? "full" : `(${g.object.co
 function lines(d: SlotDecision): string[] {
   return [
     ...d.changes.map((c) => `${c.op} ${form(c)} ${c.reason}`),
-    ...d.records.map((r) => `${r.op} ${form(r.grant)}`),
+    ...d.records.map((r) => `${r.adopt === true ? "adopt" : r.op} ${form(r.grant)}`),
     ...(d.pending === undefined ? [] : [`pending ${d.pending.missing} ${form(d.pending)}`]),
     ...(d.unchanged ? ["unchanged"] : []),
+    ...(d.unmanaged === undefined ? [] : [`unmanaged ${d.unmanaged}`]),
   ];
 }
 

@@ -1,0 +1,76 @@
+import { createInterface } from "node:readline/promises";
+import type { Config } from "../../config/schema.js";
+import type { Plan } from "../../core/plan.js";
+import { planText } from "../../core/plan-report.js";
+import { describeError, SyncError } from "../../errors.js";
+import { createLogger, type Logger } from "../../log.js";
+import { reconcile, type RunSummary } from "../reconcile.js";
+import { openLock, openSource, openTarget } from "../wiring.js";
+
+export interface ApplyCommandOptions {
+  readonly yes: boolean;
+  readonly force: boolean;
+  /** Recorded in the run log: "apply", "reconcile" or "demo". */
+  readonly command: string;
+  readonly logger?: Logger;
+}
+
+/** `apply` and `reconcile`: one full run with the plan printed first; asks unless `yes`. */
+export async function applyCommand(config: Config, options: ApplyCommandOptions): Promise<number> {
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const executor = await openTarget(config);
+  const lock = openLock(config);
+  const tty = process.stderr.isTTY === true;
+  try {
+    if (!options.yes && process.stdin.isTTY !== true) {
+      throw new SyncError("CONFIG_INVALID", "apply asks for confirmation: run it in a terminal, or pass --yes");
+    }
+    const summary = await reconcile({
+      config,
+      source: openSource(config),
+      executor,
+      lock,
+      logger,
+      command: options.command,
+      force: options.force,
+      ...(tty ? { progress: (phase: string) => process.stderr.write(`\r\u001b[K${phase}...`) } : {}),
+      ...(tty ? { onBatch: (done: number, total: number) => process.stderr.write(`\r\u001b[Kapplying: ${done}/${total} changes`) } : {}),
+      confirm: (plan) => confirmPlan(plan, options.yes, tty),
+    });
+    if (tty) process.stderr.write("\r\u001b[K");
+    process.stdout.write(`${summaryLine(summary)}\n`);
+    return summary.error === null ? 0 : summary.error.exitCode;
+  } finally {
+    await lock.close();
+    await executor.close();
+  }
+}
+
+/** Prints the plan; asks for a literal "yes" unless told yes already or there is nothing to apply. */
+async function confirmPlan(plan: Plan, yes: boolean, tty: boolean): Promise<boolean> {
+  if (tty) process.stderr.write("\r\u001b[K");
+  process.stdout.write(planText(plan, { color: process.stdout.isTTY === true }));
+  if (yes || !plan.applyable) return true;
+  const rl = createInterface({ input: process.stdin, output: process.stdout });
+  try {
+    return (await rl.question("\nApply these changes? Only 'yes' is accepted: ")).trim() === "yes";
+  } finally {
+    rl.close();
+  }
+}
+
+/** One line per run: id, status, counts, duration and the error if any. */
+export function summaryLine(summary: RunSummary): string {
+  const applied = summary.result?.appliedChanges;
+  const batches = summary.result?.batches ?? [];
+  const parts = [
+    `run ${summary.runId} ${summary.status}`,
+    `${applied?.grants ?? 0} granted`,
+    `${applied?.revokes ?? 0} revoked`,
+    `${summary.plan?.summary.pending ?? 0} pending`,
+    `${batches.filter((b) => b === "applied").length}/${batches.length} batches`,
+    `${summary.durationMs} ms`,
+  ];
+  if (summary.error !== null) parts.push(`${summary.error.code}: ${describeError(summary.error)}`);
+  return parts.join(", ");
+}
