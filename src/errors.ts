@@ -15,6 +15,7 @@ export const ERROR_CODES = {
   LEASE_HELD: { exit: 3, http: 409, summary: "another run holds the lease for this target" },
   LEASE_LOST: { exit: 1, http: 500, summary: "the run lost its lease and stopped before its next batch" },
   UNAUTHORIZED: { exit: 1, http: 401, summary: "missing or wrong credentials" },
+  INTERNAL: { exit: 1, http: 500, summary: "a failure inside the service itself (a bug or a limit of the runtime), not of the source or the target" },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -2,5 +2,5 @@
 export { accessGrants, DEFAULT_PRIVILEGES, type GroupGrants, type PrivilegeMap } from "./map/access-grants.js";
 export { mapEntitlements, type DesiredState } from "./map/map-entitlements.js";
 export { foldIdentifier, foldName, globMatcher, MAX_IDENTIFIER_BYTES, schemaMapper } from "./map/names.js";
-export { principalMapper, type MappedPrincipal } from "./map/principals.js";
+export { granteeOfPrincipal, principalMapper, type MappedPrincipal } from "./map/principals.js";
 export { describeReserved, reservedGrantee, type ReservedGrantee } from "./map/reserved.js";

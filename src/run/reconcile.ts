@@ -129,7 +129,8 @@ export async function reconcile(options: ReconcileOptions): Promise<RunSummary> 
 }
 
 function asSyncError(cause: unknown): SyncError {
-  return cause instanceof SyncError ? cause : new SyncError("TARGET_FAILED", describeError(cause), { cause });
+  // Adapters raise SyncErrors with their own codes (TARGET_FAILED, SOURCE_INCOMPLETE, ...): anything else is a failure of the service itself.
+  return cause instanceof SyncError ? cause : new SyncError("INTERNAL", describeError(cause), { cause });
 }
 
 function chunk<T>(items: readonly T[], size: number): T[][] {

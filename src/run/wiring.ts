@@ -23,7 +23,7 @@ export async function openTarget(config: Config): Promise<SqlExecutor> {
   const target = config.target;
   switch (target.kind) {
     case "postgres":
-      return createPostgresExecutor(target.url);
+      return createPostgresExecutor(target.url, target);
     case "pglite":
       return createPgliteExecutor(target.dataDir === undefined ? {} : { dataDir: target.dataDir });
     case "data-api":

@@ -88,3 +88,9 @@ function checkedGrantee(principal: string, grantee: Grantee, dialect: Dialect, d
   }
   return grantee;
 }
+
+/** The grantee a principal maps to, or null, exactly as mapEntitlements maps it (reports, explain); diagnostics dropped. */
+export function granteeOfPrincipal(mapping: MappingConfig, dialect: Dialect, catalogId?: string): (principal: string) => Grantee | null {
+  const mapPrincipal = principalMapper(mapping, catalogId, dialect, []);
+  return (principal) => mapPrincipal(principal)?.grantee ?? null;
+}
