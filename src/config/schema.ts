@@ -230,6 +230,8 @@ export const configSchema = z.strictObject({
   stateSchema: z
     .string()
     .regex(/^[a-z_][a-z0-9_]{0,62}$/, "a plain lower-case identifier")
+    // Others may create objects in these (issue 13 item 1): the service must own its state schema alone.
+    .refine((name) => name !== "public" && name !== "information_schema" && !name.startsWith("pg_"), "must be a schema of its own, not public or a system schema")
     .default("lfsync"),
   mapping: mappingSchema.default({
     principals: {},
