@@ -4,7 +4,9 @@ import type { Config } from "../config/schema.js";
 import { warning } from "../core/diagnostics.js";
 import { withoutExternalObjects } from "../core/external-objects.js";
 import { granteeKey, type Grantee } from "../core/grants.js";
-import { mapEntitlements } from "../core/map.js";
+import { type DesiredState, mapEntitlements } from "../core/map.js";
+import { managedSchemas as managedSchemasOf } from "../core/access/warehouse-names.js";
+import type { TargetInventory } from "../warehouse/inventory-model.js";
 import { type Plan, planChanges } from "../core/plan.js";
 import { resolvePolicies } from "../core/resolve.js";
 import { ownershipResolver } from "../core/ownership.js";
@@ -15,6 +17,11 @@ import { readInventory } from "./wiring.js";
 export interface PlanResult {
   readonly plan: Plan;
   readonly snapshot: CatalogSnapshot;
+  /** What the plan was computed from: the access report reads the same. */
+  readonly desired: DesiredState;
+  readonly inventory: TargetInventory;
+  /** Schemas the mapping manages (one per included catalog database). */
+  readonly managedSchemas: ReadonlySet<string>;
   /** sha256 of the catalog as read: recorded with the run, tells whether tag assignments changed. */
   readonly catalogHash: string;
   readonly timings: Readonly<Record<string, number>>;
@@ -60,6 +67,8 @@ export async function computePlan(options: {
   const inventory = await timed("inventory", () =>
     readInventory(executor, { grantees: [...grantees.values()], excludeSchemas: [config.stateSchema] }),
   );
+  // External (Spectrum) schemas are Lake Formation's own business: never reported or revoked as unmanaged.
+  const managedSchemas = managedSchemasOf(snapshot, config.mapping, executor.dialect, inventory.externalSchemas);
   progress("planning");
   const doable = withoutExternalObjects(desired.columns, desired.registry, inventory);
   const plan = await timed("plan", () =>
@@ -73,9 +82,10 @@ export async function computePlan(options: {
       safety: config.safety,
       force: options.force ?? false,
       ownership: ownershipResolver(config.ownership),
+      managedSchemas,
       diagnostics: [...sourceWarnings.map(warning), ...entitlements.diagnostics, ...desired.diagnostics, ...doable.diagnostics],
     }),
   );
   const catalogHash = createHash("sha256").update(JSON.stringify(snapshot)).digest("hex");
-  return { plan, snapshot, catalogHash, timings };
+  return { plan, snapshot, desired, inventory, managedSchemas, catalogHash, timings };
 }

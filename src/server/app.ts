@@ -4,6 +4,7 @@ import type { ServerConfig } from "../config/schema.js";
 import type { Plan } from "../core/plan.js";
 import { SyncError } from "../errors.js";
 import type { Logger } from "../log.js";
+import type { AccessFilter, AccessReport } from "../run/access.js";
 import type { RunSummary } from "../run/reconcile.js";
 import type { RunRecord } from "../warehouse/state-store.js";
 import { hasReportCredentials, hasWebhookCredentials, isReportAuthorized, isWebhookAuthorized } from "./auth.js";
@@ -11,6 +12,7 @@ import { createServerMetrics, type ServerMetrics } from "./metrics.js";
 import { type RouteDoc, openApiRoutes } from "./routes/openapi.js";
 import { healthRoutes } from "./routes/health.js";
 import { metricsRoutes } from "./routes/metrics.js";
+import { accessRoutes } from "./routes/access.js";
 import { planRoutes } from "./routes/plan.js";
 import { runsRoutes } from "./routes/runs.js";
 import { webhookRoutes } from "./routes/webhook.js";
@@ -33,6 +35,8 @@ export interface ServerDeps {
   readonly runReconcile: (trigger: RunTrigger) => Promise<RunSummary>;
   /** A fresh dry run; must not write anything. */
   readonly computePlan: () => Promise<Plan>;
+  /** The current effective access (GET /access); must not write anything. */
+  readonly computeAccess: (filter: AccessFilter) => Promise<AccessReport>;
   readonly listRuns: (limit: number) => Promise<readonly RunRecord[]>;
   readonly getRun: (runId: string) => Promise<RunRecord | null>;
   readonly checkReady: () => Promise<readonly ReadinessCheck[]>;
@@ -128,6 +132,7 @@ export async function buildApp(deps: ServerDeps): Promise<FastifyInstance> {
   await app.register(metricsRoutes);
   await app.register(webhookRoutes);
   await app.register(planRoutes);
+  await app.register(accessRoutes);
   await app.register(runsRoutes);
   await app.register(openApiRoutes, { routes, server: deps.server });
   return app;

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import { type Config, serverSchema } from "../config/schema.js";
 import { createLogger, type Logger } from "../log.js";
+import { computeAccess } from "../run/access.js";
 import { computePlan } from "../run/compute-plan.js";
 import { reconcile } from "../run/reconcile.js";
 import { openLock, openSource, openTarget } from "../run/wiring.js";
@@ -31,6 +32,7 @@ export async function startServer(config: Config, logger: Logger = createLogger(
     runReconcile: (trigger) =>
       reconcile({ config, source, executor, lock, logger, command: trigger.reasons.join("+"), shouldStop: trigger.shouldStop }),
     computePlan: async () => (await computePlan({ config, source, executor })).plan,
+    computeAccess: (filter) => computeAccess({ config, source, executor, filter }),
     listRuns: (limit) => listRuns(executor, config.stateSchema, limit),
     getRun: (runId) => getRun(executor, config.stateSchema, runId),
     checkReady: () => readiness.check(),
