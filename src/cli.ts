@@ -4,6 +4,7 @@ import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { loadConfig } from "./config/load.js";
 import { describeError, ERROR_CODES, exitCodeOf, SyncError } from "./errors.js";
+import { accessCommand, explainCommand } from "./run/commands/access.js";
 import { applyCommand } from "./run/commands/apply.js";
 import { formatOption } from "./run/commands/format-option.js";
 import { migrateCommand } from "./run/commands/migrate.js";
@@ -17,6 +18,10 @@ Commands:
   apply [--yes] [--force]                apply the plan (asks first unless --yes)
   reconcile [--force]                    the scheduled task: migrate, lease, plan, apply, record
   migrate                                create or upgrade the state schema
+  access [--grantee G] [--schema S] [--table T] [--format text|json|csv]
+                                         who can do what now, and which policies and tags say so
+  explain --grantee G --table SCHEMA.TABLE [--column C] [--format text|json]
+                                         why a grantee can (or can't) read a table or column
   snapshot export [--out FILE] [--format yaml|json]
                                          write the catalog as the source sees it
   serve                                  webhook, plan report, runs, health and metrics
@@ -44,6 +49,10 @@ export async function main(argv: readonly string[]): Promise<number> {
       yes: { type: "boolean", default: false },
       force: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
+      grantee: { type: "string" },
+      schema: { type: "string" },
+      table: { type: "string" },
+      column: { type: "string" },
     },
   });
   const [command, sub] = positionals;
@@ -59,6 +68,19 @@ export async function main(argv: readonly string[]): Promise<number> {
       return applyCommand(await loadConfig(configPath), { yes: values.yes, force: values.force, command: "apply" });
     case "reconcile":
       return applyCommand(await loadConfig(configPath), { yes: true, force: values.force, command: "reconcile" });
+    case "access":
+      return accessCommand(await loadConfig(configPath), formatOption(values.format, ["text", "json", "csv"], "text"), {
+        grantee: values.grantee,
+        schema: values.schema,
+        table: values.table,
+      });
+    case "explain":
+      if (values.grantee === undefined || values.table === undefined) throw new SyncError("CONFIG_INVALID", "explain needs --grantee G and --table SCHEMA.TABLE");
+      return explainCommand(await loadConfig(configPath), formatOption(values.format, ["text", "json"], "text"), {
+        grantee: values.grantee,
+        table: values.table,
+        column: values.column,
+      });
     case "migrate":
       return migrateCommand(await loadConfig(configPath));
     case "snapshot":

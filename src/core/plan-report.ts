@@ -1,32 +1,67 @@
 import type { Grant } from "./grants.js";
-import type { Change, ChangeReason, PendingGrant, Plan } from "./plan.js";
+import { type Change, type ChangeReason, iterateChanges, type PendingGrant, type Plan } from "./plan.js";
+import type { PolicyRef } from "./policy-ref.js";
+import { terminalText } from "./terminal-text.js";
 
-/** The DESIGN §4.2 JSON document: changes, pending, warnings, summary (+ safety). */
-export function planJson(plan: Plan): unknown {
+/**
+ * A plan as JSON (DESIGN §4.2) and as Terraform-style text, both produced as chunks: a plan can be
+ * far larger than one string may be (a first apply of millions of grants, or policies whose
+ * expressions are hundreds of KB), so writers stream them and never join them whole.
+ */
+
+/** Parts joined into chunks of about `size` characters (fewer, larger writes). */
+export function* chunked(parts: Iterable<string>, size = 64 * 1024): Generator<string> {
+  let buffer = "";
+  for (const part of parts) {
+    buffer += part;
+    if (buffer.length >= size) {
+      yield buffer;
+      buffer = "";
+    }
+  }
+  if (buffer.length > 0) yield buffer;
+}
+
+function grantJson(g: Grant) {
   return {
-    changes: plan.changes.map((c) => ({
-      op: c.op,
-      privilege: c.privilege,
-      grantee: { kind: c.grantee.kind, name: c.grantee.name },
-      object: { schema: c.object.schema, table: c.object.table, columns: c.object.columns },
-      because: c.because,
-      reason: c.reason,
-    })),
-    pending: plan.pending.map((p) => ({
-      privilege: p.privilege,
-      grantee: { kind: p.grantee.kind, name: p.grantee.name },
-      object: { schema: p.object.schema, table: p.object.table, columns: p.object.columns },
-      missing: p.missing,
-      because: p.because,
-    })),
-    warnings: plan.warnings,
-    summary: plan.summary,
-    safety: plan.safety,
+    privilege: g.privilege,
+    grantee: { kind: g.grantee.kind, name: g.grantee.name },
+    object: { schema: g.object.schema, table: g.object.table, columns: g.object.columns },
   };
 }
 
+function policyJson(p: PolicyRef) {
+  return { id: p.id, principal: p.principal, resourceType: p.resourceType, expression: p.expression, permissions: p.permissions };
+}
+
+function* jsonList<T>(name: string, items: Iterable<T>, toJson: (item: T) => unknown): Generator<string> {
+  yield `  ${JSON.stringify(name)}: [`;
+  let first = true;
+  for (const item of items) {
+    yield `${first ? "\n" : ",\n"}    ${JSON.stringify(toJson(item))}`;
+    first = false;
+  }
+  yield first ? "],\n" : "\n  ],\n";
+}
+
+/** The DESIGN §4.2 document, one list item per line: policies (once each), changes and pending grants referring to them by id. */
+export function planJsonChunks(plan: Plan): Generator<string> {
+  return chunked(planJsonParts(plan));
+}
+
+function* planJsonParts(plan: Plan): Generator<string> {
+  yield "{\n";
+  yield* jsonList("policies", plan.policies, policyJson);
+  yield* jsonList("changes", iterateChanges(plan), (c: Change) => ({ op: c.op, ...grantJson(c), because: c.because, reason: c.reason }));
+  yield* jsonList("pending", plan.pending, (p: PendingGrant) => ({ ...grantJson(p), missing: p.missing, because: p.because }));
+  yield* jsonList("warnings", plan.warnings, (w: string) => w);
+  yield `  "summary": ${JSON.stringify(plan.summary)},\n`;
+  yield `  "safety": ${JSON.stringify(plan.safety)}\n}\n`;
+}
+
+/** The whole JSON document as one string: for small plans (tests); writers use planJsonChunks. */
 export function planJsonText(plan: Plan): string {
-  return `${JSON.stringify(planJson(plan), null, 2)}\n`;
+  return [...planJsonChunks(plan)].join("");
 }
 
 const REASON_TEXT: Record<ChangeReason, string> = {
@@ -40,57 +75,97 @@ const REASON_TEXT: Record<ChangeReason, string> = {
   revokeBecauseUnmanaged: "held outside the service, and no policy allows it (authoritative ownership)",
 };
 
-/** Terraform-style text: grouped by schema and table, `+` grant, `-` revoke, and why. */
-export function planText(plan: Plan, options: { readonly color?: boolean } = {}): string {
+export interface PlanTextOptions {
+  readonly color?: boolean;
+}
+
+/**
+ * Terraform-style text: grouped by schema and table, `+` grant, `-` revoke, and why (policy ids,
+ * listed once under "Policies"). Every catalog-derived string goes through terminalText.
+ */
+export function planTextChunks(plan: Plan, options: PlanTextOptions = {}): Generator<string> {
+  return chunked(planTextLines(plan, options));
+}
+
+export function planText(plan: Plan, options: PlanTextOptions = {}): string {
+  return [...planTextChunks(plan, options)].join("");
+}
+
+function* planTextLines(plan: Plan, options: PlanTextOptions): Generator<string> {
   const paint = (code: string, text: string) => (options.color ? `\u001b[${code}m${text}\u001b[0m` : text);
-  const lines: string[] = [];
   const s = plan.summary;
-  if (plan.changes.length === 0 && s.stateOnly === 0) {
-    lines.push("No changes. Redshift grants match Lake Formation.");
-  } else {
-    let currentGroup = "";
-    for (const change of plan.changes) {
-      const group = change.object.table === null ? `schema ${change.object.schema}` : `table ${change.object.schema}.${change.object.table}`;
-      if (group !== currentGroup) {
-        lines.push("", `  # ${group}`);
-        currentGroup = group;
-      }
-      const glyph = change.op === "grant" ? paint("32", "+") : paint("31", "-");
-      lines.push(`  ${glyph} ${describeGrant(change)} ${change.op === "grant" ? "to" : "from"} ${change.grantee.kind} ${change.grantee.name}`);
-      lines.push(`      ${REASON_TEXT[change.reason]} ${change.because.length > 0 ? change.because.join("; ") : "(no recorded policy)"}`);
-    }
-    if (s.stateOnly > 0) lines.push("", `  ${s.stateOnly} recorded grant(s) on objects or grantees that no longer exist will be forgotten.`);
+  if (s.grants + s.revokes === 0 && s.stateOnly === 0) yield "No changes. Redshift grants match Lake Formation.\n";
+  else {
+    yield* changeLines(plan, paint);
+    if (s.stateOnly > 0) yield `\n  ${s.stateOnly} recorded grant(s) on objects or grantees that no longer exist will be forgotten.\n`;
   }
   if (plan.pending.length > 0) {
-    lines.push("", "Pending (missing in the target; granted by a later run once they exist):");
-    for (const p of plan.pending) lines.push(`  ~ ${describeGrant(p)} to ${p.grantee.kind} ${p.grantee.name}: ${pendingText(p)}`);
+    yield "\nPending (missing in the target; granted by a later run once they exist):\n";
+    for (const p of plan.pending) yield `  ~ ${describeGrant(p)} to ${describeGrantee(p)}: ${pendingText(p)}\n`;
   }
+  yield* policyLines(plan);
   if (plan.warnings.length > 0) {
-    lines.push("", "Warnings:");
-    for (const w of plan.warnings) lines.push(`  ! ${w}`);
+    yield "\nWarnings:\n";
+    for (const w of plan.warnings) yield `  ! ${terminalText(w)}\n`;
   }
   if (plan.safety.reasons.length > 0) {
-    lines.push("", plan.safety.refused ? "Refused by safety rules (apply --force overrides):" : "Safety rules overridden by --force:");
-    for (const r of plan.safety.reasons) lines.push(`  ! ${r}`);
+    yield `\n${plan.safety.refused ? "Refused by safety rules (apply --force overrides):" : "Safety rules overridden by --force:"}\n`;
+    for (const r of plan.safety.reasons) yield `  ! ${terminalText(r)}\n`;
   }
-  lines.push("", `Plan: ${s.grants} to grant, ${s.revokes} to revoke, ${s.pending} pending, ${s.unchanged} unchanged.`);
-  return `${lines.join("\n").replace(/^\n/, "")}\n`;
+  yield `\n${planSummaryText(plan)}\n`;
+}
+
+function* changeLines(plan: Plan, paint: (code: string, text: string) => string): Generator<string> {
+  let currentGroup = "";
+  let first = true;
+  for (const change of iterateChanges(plan)) {
+    const o = change.object;
+    const group = o.table === null ? `schema ${terminalText(o.schema)}` : `table ${terminalText(o.schema)}.${terminalText(o.table)}`;
+    if (group !== currentGroup) {
+      yield `${first ? "" : "\n"}  # ${group}\n`;
+      currentGroup = group;
+      first = false;
+    }
+    const glyph = change.op === "grant" ? paint("32", "+") : paint("31", "-");
+    yield `  ${glyph} ${describeGrant(change)} ${change.op === "grant" ? "to" : "from"} ${describeGrantee(change)}\n`;
+    yield `      ${REASON_TEXT[change.reason]} ${change.because.length > 0 ? change.because.map(terminalText).join("; ") : "(no recorded policy)"}\n`;
+  }
+}
+
+/** Each policy once: changes name them by id. */
+function* policyLines(plan: Plan): Generator<string> {
+  if (plan.policies.length === 0) return;
+  yield "\nPolicies:\n";
+  for (const p of plan.policies) {
+    yield `  ${terminalText(p.id)}: ${terminalText(p.principal)} ${p.resourceType} ${terminalText(p.expression)} -> ${p.permissions.map(terminalText).join(", ")}\n`;
+  }
+}
+
+/** One line: what reconcile prints instead of the whole plan. */
+export function planSummaryText(plan: Plan): string {
+  const s = plan.summary;
+  return `Plan: ${s.grants} to grant, ${s.revokes} to revoke, ${s.pending} pending, ${s.unchanged} unchanged.`;
 }
 
 function describeGrant(grant: Grant): string {
-  const columns = grant.object.columns === null ? "" : ` (${grant.object.columns.join(", ")})`;
-  const object = grant.object.table === null ? `SCHEMA ${grant.object.schema}` : `${grant.object.schema}.${grant.object.table}`;
+  const o = grant.object;
+  const columns = o.columns === null ? "" : ` (${o.columns.map(terminalText).join(", ")})`;
+  const object = o.table === null ? `SCHEMA ${terminalText(o.schema)}` : `${terminalText(o.schema)}.${terminalText(o.table)}`;
   return `${grant.privilege}${columns} ON ${object}`;
+}
+
+function describeGrantee(grant: Grant): string {
+  return `${grant.grantee.kind} ${terminalText(grant.grantee.name)}`;
 }
 
 function pendingText(p: PendingGrant): string {
   switch (p.missing) {
     case "grantee":
-      return `${p.grantee.kind} ${p.grantee.name} does not exist`;
+      return `${describeGrantee(p)} does not exist`;
     case "schema":
-      return `schema ${p.object.schema} does not exist`;
+      return `schema ${terminalText(p.object.schema)} does not exist`;
     case "table":
-      return `table ${p.object.schema}.${p.object.table} does not exist`;
+      return `table ${terminalText(p.object.schema)}.${terminalText(p.object.table ?? "")} does not exist`;
     case "columns":
       return "these columns do not exist";
   }

@@ -1,7 +1,7 @@
 /** The planner lives in src/core/plan/; this module keeps its imports stable. */
 export { planChanges } from "./plan/plan-changes.js";
 export { decideSlot, type SlotDecision, type SlotInput } from "./plan/slot.js";
-export { FreshGrants, type PlanParts, planParts, planSchemas } from "./plan/steps.js";
+export { FreshGrants, iterateChanges, type PlanParts, planParts, planSchemas } from "./plan/steps.js";
 export type {
   Change,
   ChangeOp,

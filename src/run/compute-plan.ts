@@ -2,8 +2,11 @@ import { createHash } from "node:crypto";
 import type { CatalogSnapshot, CatalogSource } from "../catalog/model.js";
 import type { Config } from "../config/schema.js";
 import { warning } from "../core/diagnostics.js";
+import { withoutExternalObjects } from "../core/external-objects.js";
 import { granteeKey, type Grantee } from "../core/grants.js";
-import { mapEntitlements } from "../core/map.js";
+import { type DesiredState, mapEntitlements } from "../core/map.js";
+import { managedSchemas as managedSchemasOf } from "../core/access/warehouse-names.js";
+import type { TargetInventory } from "../warehouse/inventory-model.js";
 import { type Plan, planChanges } from "../core/plan.js";
 import { resolvePolicies } from "../core/resolve.js";
 import { ownershipResolver } from "../core/ownership.js";
@@ -14,6 +17,11 @@ import { readInventory } from "./wiring.js";
 export interface PlanResult {
   readonly plan: Plan;
   readonly snapshot: CatalogSnapshot;
+  /** What the plan was computed from: the access report reads the same. */
+  readonly desired: DesiredState;
+  readonly inventory: TargetInventory;
+  /** Schemas the mapping manages (one per included catalog database). */
+  readonly managedSchemas: ReadonlySet<string>;
   /** sha256 of the catalog as read: recorded with the run, tells whether tag assignments changed. */
   readonly catalogHash: string;
   readonly timings: Readonly<Record<string, number>>;
@@ -59,21 +67,26 @@ export async function computePlan(options: {
   const inventory = await timed("inventory", () =>
     readInventory(executor, { grantees: [...grantees.values()], excludeSchemas: [config.stateSchema] }),
   );
+  // External (Spectrum) schemas are Lake Formation's own business: never reported or revoked as unmanaged.
+  const managedSchemas = managedSchemasOf(snapshot, config.mapping, executor.dialect, inventory.externalSchemas);
   progress("planning");
+  const doable = withoutExternalObjects(desired.columns, desired.registry, inventory);
   const plan = await timed("plan", () =>
     planChanges({
-      desired: desired.columns,
+      desired: doable.desired,
       registry: desired.registry,
       recorded,
       inventory,
       dialect: executor.dialect,
+      policies: desired.policies,
       policyCount: snapshot.policies.length,
       safety: config.safety,
       force: options.force ?? false,
       ownership: ownershipResolver(config.ownership),
-      diagnostics: [...sourceWarnings.map(warning), ...entitlements.diagnostics, ...desired.diagnostics],
+      managedSchemas,
+      diagnostics: [...sourceWarnings.map(warning), ...entitlements.diagnostics, ...desired.diagnostics, ...doable.diagnostics],
     }),
   );
   const catalogHash = createHash("sha256").update(JSON.stringify(snapshot)).digest("hex");
-  return { plan, snapshot, catalogHash, timings };
+  return { plan, snapshot, desired, inventory, managedSchemas, catalogHash, timings };
 }

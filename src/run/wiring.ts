@@ -1,3 +1,4 @@
+import { parse as parseConnectionString } from "pg-connection-string";
 import type { CatalogSource } from "../catalog/model.js";
 import { createAwsSource } from "../catalog/aws-source.js";
 import { createFileSource } from "../catalog/file-source.js";
@@ -22,7 +23,7 @@ export async function openTarget(config: Config): Promise<SqlExecutor> {
   const target = config.target;
   switch (target.kind) {
     case "postgres":
-      return createPostgresExecutor(target.url);
+      return createPostgresExecutor(target.url, target);
     case "pglite":
       return createPgliteExecutor(target.dataDir === undefined ? {} : { dataDir: target.dataDir });
     case "data-api":
@@ -39,15 +40,25 @@ export function openLock(config: Config): RunLock {
 export function targetKey(config: Config): string {
   const t = config.target;
   switch (t.kind) {
-    case "postgres": {
-      const url = new URL(t.url);
-      return `postgres://${url.hostname}:${url.port || "5432"}${url.pathname}#${config.stateSchema}`;
-    }
+    case "postgres":
+      return `${postgresServerKey(t.url)}#${config.stateSchema}`;
     case "pglite":
       return `pglite:${t.dataDir ?? "memory"}#${config.stateSchema}`;
     case "data-api":
       return `redshift:${t.clusterIdentifier ?? t.workgroupName}/${t.database}#${config.stateSchema}`;
   }
+}
+
+/**
+ * `postgres://host:port/database` of a connection string, parsed the way `pg` parses it
+ * (pg-connection-string), so socket forms (`?host=/run/postgresql`, `socket:/path?db=`, `%2F` hosts)
+ * work as they do for the executor; `new URL()` rejects some of them and loses the socket of others.
+ */
+export function postgresServerKey(url: string): string {
+  const parsed = parseConnectionString(url);
+  const host = parsed.host || process.env.PGHOST || "localhost";
+  const database = parsed.database || process.env.PGDATABASE || parsed.user || "";
+  return `postgres://${host.startsWith("/") ? host : host.toLowerCase()}:${parsed.port || process.env.PGPORT || "5432"}/${database}`;
 }
 
 export function readInventory(executor: SqlExecutor, request: InventoryRequest): Promise<TargetInventory> {

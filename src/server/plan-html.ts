@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { compareStrings, type Grant } from "../core/grants.js";
-import type { Change, ChangeReason, PendingGrant, Plan } from "../core/plan.js";
+import { type Change, type ChangeReason, iterateChanges, type PendingGrant, type Plan } from "../core/plan.js";
+import { chunked } from "../core/plan-report.js";
 import type { PlanFilter } from "./plan-filter.js";
 
 /**
@@ -64,6 +65,7 @@ code, .mono { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; }
   tr { border-bottom: 1px solid var(--line); padding: .3rem 0; }
   td, th { border: 0; padding: .1rem .5rem; }
 }
+dl.policies dd { margin: 0 0 .5rem 1rem; overflow-wrap: anywhere; }
 [hidden] { display: none !important; }
 `;
 
@@ -109,12 +111,30 @@ export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
+/** The page as one string: for small plans (tests); the route streams renderPlanHtmlChunks. */
 export function renderPlanHtml(plan: Plan, options: PlanHtmlOptions = {}): string {
+  return [...renderPlanHtmlChunks(plan, options)].join("");
+}
+
+/** The page in chunks: a plan can be far larger than one string may be. */
+export function renderPlanHtmlChunks(plan: Plan, options: PlanHtmlOptions = {}): Generator<string> {
+  return chunked(pageParts(plan, options));
+}
+
+function* pageParts(plan: Plan, options: PlanHtmlOptions): Generator<string> {
   const s = plan.summary;
-  const filterNote = describeFilter(options.filter);
-  const body = [
+  const at = options.generatedAt?.toISOString();
+  yield [
+    `<!doctype html>`,
+    `<html lang="en"><head><meta charset="utf-8">`,
+    `<meta name="viewport" content="width=device-width, initial-scale=1">`,
+    `<link rel="icon" href="data:,">`,
+    `<meta http-equiv="Content-Security-Policy" content="${escapeHtml(PLAN_HTML_CSP)}">`,
+    `<title>Plan: ${s.grants} to grant, ${s.revokes} to revoke, ${s.pending} pending</title>`,
+    `<style>${STYLE}</style></head>`,
+    `<body>`,
     `<header><h1>Lake Formation &rarr; Redshift: plan</h1>`,
-    `<p class="meta">Dry run: nothing was applied.${options.generatedAt ? ` Computed at <time datetime="${escapeHtml(options.generatedAt.toISOString())}">${escapeHtml(options.generatedAt.toISOString())}</time>.` : ""}${filterNote}</p></header>`,
+    `<p class="meta">Dry run: nothing was applied.${at ? ` Computed at <time datetime="${escapeHtml(at)}">${escapeHtml(at)}</time>.` : ""}${describeFilter(options.filter)}</p></header>`,
     `<section data-testid="summary" class="summary" aria-label="summary">`,
     count("grants", s.grants, "to grant"),
     count("revokes", s.revokes, "to revoke"),
@@ -124,27 +144,33 @@ export function renderPlanHtml(plan: Plan, options: PlanHtmlOptions = {}): strin
     `</section>`,
     safetyBanner(plan),
     filters(plan),
-    `<h2>Changes</h2>`,
-    plan.changes.length === 0 ? `<p class="empty">No changes. Redshift grants match Lake Formation.</p>` : changeGroups(plan.changes),
-    `<h2>Pending</h2>`,
-    plan.pending.length === 0 ? `<p class="empty">Nothing pending.</p>` : pendingTable(plan.pending),
-    `<h2>Warnings</h2>`,
-    plan.warnings.length === 0 ? `<p class="empty">No warnings.</p>` : `<ul>${plan.warnings.map((w) => `<li data-testid="warning">${escapeHtml(w)}</li>`).join("")}</ul>`,
-  ];
-  return [
-    `<!doctype html>`,
-    `<html lang="en"><head><meta charset="utf-8">`,
-    `<meta name="viewport" content="width=device-width, initial-scale=1">`,
-    `<link rel="icon" href="data:,">`,
-    `<meta http-equiv="Content-Security-Policy" content="${escapeHtml(PLAN_HTML_CSP)}">`,
-    `<title>Plan: ${s.grants} to grant, ${s.revokes} to revoke, ${s.pending} pending</title>`,
-    `<style>${STYLE}</style></head>`,
-    `<body>`,
-    ...body,
-    `<script>${SCRIPT}</script>`,
-    `</body></html>`,
-    ``,
+    `<h2>Changes</h2>\n`,
   ].join("\n");
+  const policyIds = new Set(plan.policies.map((p) => p.id));
+  if (s.grants + s.revokes === 0) yield `<p class="empty">No changes. Redshift grants match Lake Formation.</p>`;
+  else yield* changeGroups(iterateChanges(plan), policyIds);
+  yield `\n<h2>Pending</h2>\n`;
+  yield plan.pending.length === 0 ? `<p class="empty">Nothing pending.</p>` : pendingTable(plan.pending, policyIds);
+  yield* policySection(plan.policies);
+  yield `\n<h2>Warnings</h2>\n`;
+  yield plan.warnings.length === 0 ? `<p class="empty">No warnings.</p>` : `<ul>${plan.warnings.map((w) => `<li data-testid="warning">${escapeHtml(w)}</li>`).join("")}</ul>`;
+  yield `\n<script>${SCRIPT}</script>\n</body></html>\n`;
+}
+
+/** Each policy once, with an anchor the changes link to. */
+function* policySection(policies: Plan["policies"]): Generator<string> {
+  if (policies.length === 0) return;
+  yield `\n<h2>Policies</h2>\n<dl class="policies">`;
+  for (const p of policies) {
+    yield `<dt id="policy-${escapeHtml(p.id)}" data-testid="policy"><code>${escapeHtml(p.id)}</code> ${escapeHtml(p.resourceType)} for <code>${escapeHtml(p.principal)}</code></dt>`;
+    yield `<dd><code>${escapeHtml(p.expression)}</code> &rarr; ${p.permissions.map(escapeHtml).join(", ")}</dd>\n`;
+  }
+  yield `</dl>`;
+}
+
+/** A policy id links to its entry; anything else (a label recorded before policy ids) is shown as text. */
+function becauseItem(because: string, policyIds: ReadonlySet<string>): string {
+  return policyIds.has(because) ? `<li><a href="#policy-${escapeHtml(because)}">${escapeHtml(because)}</a></li>` : `<li>${escapeHtml(because)}</li>`;
 }
 
 function count(kind: string, n: number, label: string): string {
@@ -165,14 +191,22 @@ function safetyBanner(plan: Plan): string {
 }
 
 function filters(plan: Plan): string {
-  const grantees = distinct([...plan.changes, ...plan.pending].map((g) => g.grantee.name));
-  const schemas = distinct([...plan.changes, ...plan.pending].map((g) => g.object.schema));
-  const options = (values: readonly string[]) => values.map((v) => `<option value="${escapeHtml(v)}"></option>`).join("");
+  const grantees = new Set<string>();
+  const schemas = new Set<string>();
+  for (const g of [...iterateChanges(plan), ...plan.pending]) {
+    grantees.add(g.grantee.name);
+    schemas.add(g.object.schema);
+  }
+  const options = (values: ReadonlySet<string>) =>
+    [...values]
+      .sort(compareStrings)
+      .map((v) => `<option value="${escapeHtml(v)}"></option>`)
+      .join("");
   return [
     `<section class="filters" aria-label="filters">`,
     `<label>Grantee<input type="search" data-testid="filter-grantee" list="grantees" placeholder="any grantee" autocomplete="off"></label>`,
     `<label>Schema<input type="search" data-testid="filter-schema" list="schemas" placeholder="any schema" autocomplete="off"></label>`,
-    `<span data-testid="visible-count" aria-live="polite">${plan.changes.length} change(s)</span>`,
+    `<span data-testid="visible-count" aria-live="polite">${plan.summary.grants + plan.summary.revokes} change(s)</span>`,
     `<datalist id="grantees">${options(grantees)}</datalist><datalist id="schemas">${options(schemas)}</datalist>`,
     `</section>`,
   ].join("\n");
@@ -182,38 +216,33 @@ function filters(plan: Plan): string {
 const COLUMNS = `<colgroup><col class="op"><col class="grant"><col class="grantee"><col></colgroup>`;
 
 /** Changes arrive sorted by (schema, table, ...): consecutive runs form the groups. */
-function changeGroups(changes: readonly Change[]): string {
-  const out: string[] = [];
+function* changeGroups(changes: Iterable<Change>, policyIds: ReadonlySet<string>): Generator<string> {
   let schema: string | null = null;
   let table: string | null | undefined;
-  const closeTable = () => {
-    if (table !== undefined) out.push(`</tbody>`);
-  };
   for (const change of changes) {
     const o = change.object;
     if (o.schema !== schema) {
-      closeTable();
-      if (schema !== null) out.push(`</table></section>`);
+      if (table !== undefined) yield `</tbody>\n`;
+      if (schema !== null) yield `</table></section>\n`;
       schema = o.schema;
       table = undefined;
-      out.push(`<section data-group data-schema="${escapeHtml(o.schema)}"><h3>Schema <code>${escapeHtml(o.schema)}</code></h3>`);
-      out.push(`<table>${COLUMNS}<thead><tr><th>Op</th><th>Privilege</th><th>Grantee</th><th>Why</th></tr></thead>`);
+      yield `<section data-group data-schema="${escapeHtml(o.schema)}"><h3>Schema <code>${escapeHtml(o.schema)}</code></h3>\n`;
+      yield `<table>${COLUMNS}<thead><tr><th>Op</th><th>Privilege</th><th>Grantee</th><th>Why</th></tr></thead>\n`;
     }
     if (o.table !== table) {
-      closeTable();
+      if (table !== undefined) yield `</tbody>\n`;
       table = o.table;
       const title = o.table === null ? `schema ${escapeHtml(o.schema)}` : `${escapeHtml(o.schema)}.${escapeHtml(o.table)}`;
-      out.push(`<tbody data-group><tr><th colspan="4">${title}</th></tr>`);
+      yield `<tbody data-group><tr><th colspan="4">${title}</th></tr>\n`;
     }
-    out.push(changeRow(change));
+    yield `${changeRow(change, policyIds)}\n`;
   }
-  closeTable();
-  out.push(`</table></section>`);
-  return out.join("\n");
+  if (table !== undefined) yield `</tbody>\n`;
+  if (schema !== null) yield `</table></section>`;
 }
 
-function changeRow(change: Change): string {
-  const because = change.because.length === 0 ? `<li>(no recorded policy)</li>` : change.because.map((b) => `<li>${escapeHtml(b)}</li>`).join("");
+function changeRow(change: Change, policyIds: ReadonlySet<string>): string {
+  const because = change.because.length === 0 ? `<li>(no recorded policy)</li>` : change.because.map((b) => becauseItem(b, policyIds)).join("");
   return [
     `<tr data-testid="change" data-op="${change.op}"${grantAttributes(change)}>`,
     `<td class="op ${change.op}">${change.op === "grant" ? "+ GRANT" : "&minus; REVOKE"}</td>`,
@@ -224,14 +253,14 @@ function changeRow(change: Change): string {
   ].join("");
 }
 
-function pendingTable(pending: readonly PendingGrant[]): string {
+function pendingTable(pending: readonly PendingGrant[], policyIds: ReadonlySet<string>): string {
   const rows = pending.map((p) =>
     [
       `<tr data-testid="pending"${grantAttributes(p)}>`,
       `<td class="op pending">~ PENDING</td>`,
       `<td class="mono">${privilegeText(p)} ON ${objectText(p)}</td>`,
       `<td>${granteeText(p)}</td>`,
-      `<td class="why">${escapeHtml(PENDING_LABEL[p.missing])}<ul>${p.because.map((b) => `<li>${escapeHtml(b)}</li>`).join("")}</ul></td>`,
+      `<td class="why">${escapeHtml(PENDING_LABEL[p.missing])}<ul>${p.because.map((b) => becauseItem(b, policyIds)).join("")}</ul></td>`,
       `</tr>`,
     ].join(""),
   );
@@ -253,8 +282,4 @@ function objectText(g: Grant): string {
 
 function granteeText(g: Grant): string {
   return `${g.grantee.kind} <code>${escapeHtml(g.grantee.name)}</code>`;
-}
-
-function distinct(values: readonly string[]): string[] {
-  return [...new Set(values)].sort(compareStrings);
 }

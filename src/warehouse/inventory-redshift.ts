@@ -9,24 +9,26 @@ import {
   type GranteeKind,
   type Privilege,
 } from "../core/grants.js";
-import { quoteLiteral } from "../core/sql.js";
+import { type KeysetQuery, literalChunks, PAGE_ROWS, readKeyset } from "./bounded-reads.js";
 import type { Row, SqlExecutor } from "./executor.js";
 import type { InventoryRequest, TargetInventory } from "./inventory-model.js";
 
 /**
- * Inventory of a Redshift database in six set-based queries (DESIGN §6). Privileges come from the
- * SVV_*_PRIVILEGES views, which show only explicit grants and, for anyone but a superuser (or SYSLOG
- * ACCESS UNRESTRICTED), only the identities the user can see (aws-facts §6.4, trap 11): preflight.ts
- * checks that first.
+ * Inventory of a Redshift database in a few set-based queries (DESIGN §6). Privileges come from the
+ * SVV_*_PRIVILEGES views, which show only explicit grants and, for anyone but a superuser (or a
+ * holder of ACCESS SYSTEM TABLE), only the identities the user can see (aws-facts §6.4, trap 11):
+ * preflight.ts checks that first. Every IN-list is cut under the statement limit and the long
+ * reads (columns, column privileges) are paged, so no result grows with the catalog past a page.
  */
 export interface RedshiftInventoryQueries {
-  readonly schemas: string;
-  readonly columns: string;
+  readonly schemas: readonly string[];
+  readonly externalSchemas: string;
+  readonly lateBindingViews: string;
+  readonly columns: readonly KeysetQuery[];
   readonly grantees: string;
-  /** null when no grantee is asked about. */
-  readonly relationPrivileges: string | null;
-  readonly columnPrivileges: string | null;
-  readonly schemaPrivileges: string | null;
+  readonly relationPrivileges: readonly KeysetQuery[];
+  readonly columnPrivileges: readonly KeysetQuery[];
+  readonly schemaPrivileges: readonly string[];
 }
 
 export interface RedshiftInventoryRows {
@@ -36,64 +38,80 @@ export interface RedshiftInventoryRows {
   readonly relationPrivileges: readonly Row[];
   readonly columnPrivileges: readonly Row[];
   readonly schemaPrivileges: readonly Row[];
+  readonly externalSchemas?: readonly Row[];
+  readonly lateBindingViews?: readonly Row[];
 }
 
-export async function readRedshiftInventory(executor: SqlExecutor, request: InventoryRequest): Promise<TargetInventory> {
+export async function readRedshiftInventory(executor: SqlExecutor, request: InventoryRequest, pageRows = PAGE_ROWS): Promise<TargetInventory> {
   const sql = redshiftInventoryQueries(request);
-  const none = async (): Promise<Row[]> => [];
-  const [schemas, columns, grantees, relationPrivileges, columnPrivileges, schemaPrivileges] = await Promise.all([
-    executor.query(sql.schemas),
-    executor.query(sql.columns),
+  const all = async (queries: readonly string[]): Promise<Row[]> => (await Promise.all(queries.map((q) => executor.query(q)))).flat();
+  const paged = async (queries: readonly KeysetQuery[]): Promise<Row[]> => {
+    const rows: Row[] = [];
+    for (const query of queries) rows.push(...(await readKeyset(executor, query, pageRows)));
+    return rows;
+  };
+  const [schemas, externalSchemas, lateBindingViews, grantees, schemaPrivileges] = await Promise.all([
+    all(sql.schemas),
+    executor.query(sql.externalSchemas),
+    executor.query(sql.lateBindingViews),
     executor.query(sql.grantees),
-    sql.relationPrivileges === null ? none() : executor.query(sql.relationPrivileges),
-    sql.columnPrivileges === null ? none() : executor.query(sql.columnPrivileges),
-    sql.schemaPrivileges === null ? none() : executor.query(sql.schemaPrivileges),
+    all(sql.schemaPrivileges),
   ]);
-  return inventoryFromRedshiftRows({ schemas, columns, grantees, relationPrivileges, columnPrivileges, schemaPrivileges });
+  const [columns, relationPrivileges, columnPrivileges] = await Promise.all([paged(sql.columns), paged(sql.relationPrivileges), paged(sql.columnPrivileges)]);
+  return inventoryFromRedshiftRows({ schemas, columns, grantees, relationPrivileges, columnPrivileges, schemaPrivileges, externalSchemas, lateBindingViews });
 }
 
 /** System schemas Redshift keeps in pg_namespace (pg_catalog, pg_internal, pg_automv, ...). */
 const SYSTEM_SCHEMAS = "nspname !~ '^pg_' AND nspname NOT IN ('information_schema', 'catalog_history')";
 
 export function redshiftInventoryQueries(request: InventoryRequest): RedshiftInventoryQueries {
-  const only = request.onlySchemas;
-  const within = (column: string): string =>
-    only === undefined ? "" : only.length === 0 ? " AND FALSE" : ` AND ${column} IN (${only.map((s) => quoteLiteral(s, "redshift")).join(", ")})`;
+  // Excluded schemas are few (the state schema); an incremental run's scope may be long: chunked.
   const excluded = (column: string): string =>
-    (request.excludeSchemas.length === 0
-      ? "TRUE"
-      : `${column} NOT IN (${request.excludeSchemas.map((s) => quoteLiteral(s, "redshift")).join(", ")})`) + within(column);
-  const byKind = (kind: GranteeKind): string[] =>
-    [...new Set(request.grantees.filter((g) => g.kind === kind).map((g) => g.name))].sort(compareStrings);
-  const identities = (["group", "role"] as const)
-    .filter((kind) => byKind(kind).length > 0)
-    .map(
-      (kind) =>
-        `(identity_type = '${kind}' AND identity_name IN (${byKind(kind)
-          .map((name) => quoteLiteral(name, "redshift"))
-          .join(", ")}))`,
-    );
-  const whoAndWhere = `(${identities.join(" OR ")}) AND ${excluded("namespace_name")}`;
-  const held = identities.length > 0;
-  return {
-    schemas: `SELECT nspname AS schema_name FROM pg_namespace WHERE ${SYSTEM_SCHEMAS} AND ${excluded("nspname")}`,
-    columns:
-      "SELECT table_schema AS schema_name, table_name, column_name FROM svv_columns" +
-      ` WHERE table_catalog = current_database() AND table_schema !~ '^pg_'` +
-      ` AND table_schema NOT IN ('information_schema', 'catalog_history') AND ${excluded("table_schema")}`,
-    grantees: "SELECT 'group' AS kind, groname AS name FROM pg_group UNION ALL SELECT 'role' AS kind, role_name AS name FROM svv_roles",
-    relationPrivileges: held
-      ? "SELECT namespace_name, relation_name, privilege_type, identity_type, identity_name" +
-        ` FROM svv_relation_privileges WHERE ${whoAndWhere}`
-      : null,
-    columnPrivileges: held
-      ? "SELECT namespace_name, relation_name, column_name, privilege_type, identity_type, identity_name" +
-        ` FROM svv_column_privileges WHERE ${whoAndWhere}`
-      : null,
-    schemaPrivileges: held
-      ? `SELECT namespace_name, privilege_type, identity_type, identity_name FROM svv_schema_privileges WHERE ${whoAndWhere}`
-      : null,
+    request.excludeSchemas.length === 0 ? "TRUE" : literalChunks(request.excludeSchemas, "redshift").map((list) => `${column} NOT IN (${list})`).join(" AND ");
+  const scopes = (column: string): string[] => {
+    const only = request.onlySchemas;
+    if (only === undefined) return [excluded(column)];
+    return literalChunks(only, "redshift").map((list) => `${excluded(column)} AND ${column} IN (${list})`);
   };
+  const identities = identityConditions(request);
+  const privileges = (where: (scope: string) => string, column: string): string[] =>
+    identities.flatMap((who) => scopes(column).map((scope) => `${where(scope)} AND ${who}`));
+  return {
+    schemas: scopes("nspname").map((scope) => `SELECT nspname AS schema_name FROM pg_namespace WHERE ${SYSTEM_SCHEMAS} AND ${scope}`),
+    externalSchemas: "SELECT schemaname AS schema_name FROM svv_external_schemas",
+    // PG_GET_LATE_BINDING_VIEW_COLS: a row per column of every late-binding view (its documented table form).
+    lateBindingViews:
+      "SELECT DISTINCT view_schema AS schema_name, view_name AS table_name FROM pg_get_late_binding_view_cols()" +
+      " cols(view_schema name, view_name name, col_name name, col_type varchar, col_num int)",
+    // External (Spectrum) tables are left out: nothing is granted on them (external-objects.ts).
+    columns: scopes("table_schema").map((scope) => ({
+      select:
+        "SELECT table_schema AS schema_name, table_name, column_name, ordinal_position FROM svv_columns" +
+        ` WHERE table_catalog = current_database() AND table_schema !~ '^pg_'` +
+        ` AND table_schema NOT IN ('information_schema', 'catalog_history') AND ${scope}` +
+        " AND table_schema NOT IN (SELECT schemaname FROM svv_external_schemas)",
+      keys: ["schema_name", "table_name", "ordinal_position"],
+      keyExpressions: ["table_schema", "table_name", "ordinal_position"],
+    })),
+    grantees: "SELECT 'group' AS kind, groname AS name FROM pg_group UNION ALL SELECT 'role' AS kind, role_name AS name FROM svv_roles",
+    relationPrivileges: privileges((scope) => `SELECT namespace_name, relation_name, privilege_type, identity_type, identity_name FROM svv_relation_privileges WHERE ${scope}`, "namespace_name").map(
+      (select) => ({ select, keys: PRIVILEGE_KEYS, keyExpressions: PRIVILEGE_KEYS }),
+    ),
+    columnPrivileges: privileges(
+      (scope) => `SELECT namespace_name, relation_name, column_name, privilege_type, identity_type, identity_name FROM svv_column_privileges WHERE ${scope}`,
+      "namespace_name",
+    ).map((select) => ({ select, keys: COLUMN_PRIVILEGE_KEYS, keyExpressions: COLUMN_PRIVILEGE_KEYS })),
+    schemaPrivileges: privileges((scope) => `SELECT namespace_name, privilege_type, identity_type, identity_name FROM svv_schema_privileges WHERE ${scope}`, "namespace_name"),
+  };
+}
+
+const PRIVILEGE_KEYS = ["namespace_name", "relation_name", "privilege_type", "identity_type", "identity_name"];
+const COLUMN_PRIVILEGE_KEYS = ["namespace_name", "relation_name", "column_name", "privilege_type", "identity_type", "identity_name"];
+
+/** One condition per chunk of the asked grantees, by identity type (empty when none is asked about). */
+function identityConditions(request: InventoryRequest): string[] {
+  const names = (kind: GranteeKind): string[] => [...new Set(request.grantees.filter((g) => g.kind === kind).map((g) => g.name))].sort(compareStrings);
+  return (["group", "role"] as const).flatMap((kind) => literalChunks(names(kind), "redshift").map((list) => `identity_type = '${kind}' AND identity_name IN (${list})`));
 }
 
 /** Pure: rows of the queries above -> the inventory. Privileges the model has no name for are left out. */
@@ -151,7 +169,9 @@ export function inventoryFromRedshiftRows(rows: RedshiftInventoryRows): TargetIn
     held.push({ ...grant, object: { ...grant.object, columns: [...columns].sort(compareStrings) } });
   }
   held.sort(compareGrants);
-  return { schemas, tables, grantees, held };
+  const externalSchemas = new Set((rows.externalSchemas ?? []).map((r) => text(r, "schema_name")));
+  const lateBindingViews = new Set((rows.lateBindingViews ?? []).map((r) => tableKey(text(r, "schema_name"), text(r, "table_name"))));
+  return { schemas, tables, grantees, held, externalSchemas, lateBindingViews };
 }
 
 /** Grantee, schema, table (the schema's own grants first), privilege. */

@@ -89,10 +89,34 @@ async function runNumbered(statements: readonly string[], run: (sql: string) => 
   }
 }
 
-export function createPostgresExecutor(url: string): PostgresExecutor {
+/** Per-session and per-batch bounds (config target.kind postgres); a run never waits forever on a lock. */
+export interface PostgresLimits {
+  /** `statement_timeout` of every session. */
+  readonly statementTimeoutMs?: number | undefined;
+  /** `lock_timeout` of every session. */
+  readonly lockTimeoutMs?: number | undefined;
+  /** BEGIN..COMMIT of one batch; past it the statement is cancelled and the batch fails. */
+  readonly batchTimeoutMs?: number | undefined;
+}
+
+export const POSTGRES_LIMIT_DEFAULTS = { statementTimeoutMs: 15 * 60_000, lockTimeoutMs: 30_000, batchTimeoutMs: 30 * 60_000 } as const;
+
+/** How long a connect, and a cancel request, may take. */
+const CONNECT_TIMEOUT_MS = 30_000;
+const CANCEL_GRACE_MS = 5_000;
+
+export function createPostgresExecutor(url: string, limits: PostgresLimits = {}): PostgresExecutor {
+  const statementTimeoutMs = limits.statementTimeoutMs ?? POSTGRES_LIMIT_DEFAULTS.statementTimeoutMs;
+  const lockTimeoutMs = limits.lockTimeoutMs ?? POSTGRES_LIMIT_DEFAULTS.lockTimeoutMs;
+  const batchTimeoutMs = limits.batchTimeoutMs ?? POSTGRES_LIMIT_DEFAULTS.batchTimeoutMs;
   const pool = new pg.Pool({
     connectionString: url,
     max: 4,
+    // Sent in the startup packet: every session of the pool has them, whoever uses it.
+    statement_timeout: statementTimeoutMs,
+    lock_timeout: lockTimeoutMs,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    keepAlive: true,
     types: {
       getTypeParser: ((oid: number, format?: "text" | "binary") =>
         PARSERS[oid] ?? pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
@@ -125,14 +149,16 @@ export function createPostgresExecutor(url: string): PostgresExecutor {
       } catch (error) {
         throw new SyncError("TARGET_FAILED", `cannot connect to PostgreSQL: ${messageOf(error)}`, { cause: error });
       }
+      const deadline = armDeadline(client, batchTimeoutMs, url);
       let broken = false;
       try {
         await client.query("BEGIN");
         await runNumbered(statements, (sql) => client.query(sql));
         await client.query("COMMIT");
       } catch (error) {
+        if (deadline.expired()) broken = true;
         try {
-          await client.query("ROLLBACK");
+          if (!broken) await client.query("ROLLBACK");
         } catch (rollbackError) {
           // The session is unusable: drop it from the pool instead of handing it to the next caller.
           broken = true;
@@ -140,8 +166,16 @@ export function createPostgresExecutor(url: string): PostgresExecutor {
             cause: error,
           });
         }
+        if (deadline.expired()) {
+          throw new SyncError(
+            "TARGET_FAILED",
+            `the batch did not finish within ${batchTimeoutMs} ms (target.batchTimeoutMs) and was cancelled: ${messageOf(error)}`,
+            { cause: error },
+          );
+        }
         throw error instanceof SyncError ? error : queryFailed("COMMIT", error);
       } finally {
+        deadline.clear();
         client.release(broken);
       }
     },
@@ -149,6 +183,51 @@ export function createPostgresExecutor(url: string): PostgresExecutor {
       await pool.end();
     },
   };
+}
+
+interface Deadline {
+  expired(): boolean;
+  clear(): void;
+}
+
+/**
+ * After `ms`, cancels the session's running statement (pg_cancel_backend over a second connection),
+ * and if that does not end it within CANCEL_GRACE_MS, drops the socket: the pending query fails, the
+ * server rolls the transaction back. Either way the caller's await ends.
+ */
+function armDeadline(client: pg.PoolClient, ms: number, url: string): Deadline {
+  let expired = false;
+  let grace: NodeJS.Timeout | undefined;
+  const timer = setTimeout(() => {
+    expired = true;
+    grace = setTimeout(() => destroySocket(client), CANCEL_GRACE_MS);
+    void cancelBackend(url, (client as unknown as { processID: number | null }).processID);
+  }, ms);
+  return {
+    expired: () => expired,
+    clear() {
+      clearTimeout(timer);
+      clearTimeout(grace);
+    },
+  };
+}
+
+async function cancelBackend(url: string, pid: number | null): Promise<void> {
+  if (pid === null) return;
+  const canceller = new pg.Client({ connectionString: url, connectionTimeoutMillis: CANCEL_GRACE_MS, statement_timeout: CANCEL_GRACE_MS });
+  canceller.on("error", () => undefined);
+  try {
+    await canceller.connect();
+    await canceller.query("SELECT pg_cancel_backend($1)", [pid]);
+  } catch {
+    // The socket is dropped after CANCEL_GRACE_MS anyway (armDeadline).
+  } finally {
+    await canceller.end().catch(() => undefined);
+  }
+}
+
+function destroySocket(client: pg.PoolClient): void {
+  (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
 }
 
 /**

@@ -54,6 +54,8 @@ const taskDefinitionSchema = z.strictObject({
         image: z.string(),
         essential: z.boolean(),
         command: z.array(z.string()),
+        environment: z.array(z.strictObject({ name: z.string(), value: z.string() })).optional(),
+        linuxParameters: z.strictObject({ initProcessEnabled: z.boolean() }).optional(),
         portMappings: z.array(z.strictObject({ containerPort: z.number().int(), protocol: z.enum(["tcp", "udp"]), name: z.string() })).optional(),
         secrets: z.array(z.strictObject({ name: z.string(), valueFrom: arn })).optional(),
         healthCheck: z
@@ -94,6 +96,7 @@ const scheduleSchema = z.strictObject({
       EnableECSManagedTags: z.boolean(),
     }),
     RetryPolicy: z.strictObject({ MaximumRetryAttempts: z.number().int().min(0).max(185), MaximumEventAgeInSeconds: z.number().int().min(60).max(86400) }),
+    DeadLetterConfig: z.strictObject({ Arn: arn }).optional(),
   }),
 });
 

@@ -44,6 +44,23 @@ const HELPER_OPERATIONS: Readonly<Record<string, Readonly<Record<string, readonl
  */
 const CREDENTIAL_ACTIONS = ["redshift-serverless:GetCredentials", "redshift:GetClusterCredentials", "secretsmanager:GetSecretValue"];
 
+/**
+ * Dependent actions: AWS checks these as the caller while serving an action the code calls, so the
+ * policy needs them although no code sends them. Lake Formation's tag APIs check Glue permissions
+ * on the resource (reported failure: AccessDenied "Insufficient Glue permissions"): a database's
+ * tags need glue:GetDatabase, a table's or a column's glue:GetTable.
+ */
+const DEPENDENT_ACTIONS: Readonly<Record<string, readonly string[]>> = {
+  "lakeformation:GetResourceLFTags": ["glue:GetDatabase", "glue:GetTable"],
+};
+
+/**
+ * Called only by ensureLeaseTable (src/lock/dynamodb-lock.ts), which tests and local set-ups use
+ * and no command runs: they belong in docs/iam-policy-lease-table-setup.json, for whoever creates
+ * the table, not in the task role's runtime policy.
+ */
+const SETUP_ONLY_ACTIONS = ["dynamodb:CreateTable", "dynamodb:DescribeTable"];
+
 interface Scan {
   readonly actions: Set<string>;
   readonly problems: string[];
@@ -122,15 +139,15 @@ interface PolicyStatement {
   Resource?: string | string[];
 }
 
-function policyStatements(): PolicyStatement[] {
-  const policy = JSON.parse(readFileSync(join(ROOT, "docs", "iam-policy.json"), "utf8")) as { Version?: string; Statement?: PolicyStatement[] };
+function policyStatements(file = "iam-policy.json"): PolicyStatement[] {
+  const policy = JSON.parse(readFileSync(join(ROOT, "docs", file), "utf8")) as { Version?: string; Statement?: PolicyStatement[] };
   expect(policy.Version).toBe("2012-10-17");
   expect(Array.isArray(policy.Statement)).toBe(true);
   return policy.Statement ?? [];
 }
 
-function policyActions(): string[] {
-  return policyStatements().flatMap((s) => (Array.isArray(s.Action) ? s.Action : s.Action === undefined ? [] : [s.Action]));
+function policyActions(file?: string): string[] {
+  return policyStatements(file).flatMap((s) => (Array.isArray(s.Action) ? s.Action : s.Action === undefined ? [] : [s.Action]));
 }
 
 const sorted = (values: Iterable<string>) => [...values].sort();
@@ -172,11 +189,13 @@ describe("docs/iam-policy.json", () => {
     expect(sorted(code.actions)).toEqual(expect.arrayContaining(["glue:GetTables", "lakeformation:ListPermissions"]));
   });
 
-  it("allows exactly the operations the code calls, for every service the code calls", () => {
+  it("allows exactly the operations the code calls at run time and the actions they depend on, for every service the code calls", () => {
     const prefixes = new Set(Object.values(IAM_PREFIX));
     const allowed = policyActions().filter((a) => prefixes.has(a.split(":")[0] ?? ""));
     expect(new Set(allowed).size, "an action listed twice").toBe(allowed.length);
-    expect({ missing: sorted([...code.actions].filter((a) => !allowed.includes(a))), extra: sorted(allowed.filter((a) => !code.actions.has(a))) }).toEqual({
+    const runtime = [...code.actions].filter((a) => !SETUP_ONLY_ACTIONS.includes(a));
+    const needed = new Set([...runtime, ...runtime.flatMap((a) => DEPENDENT_ACTIONS[a] ?? [])]);
+    expect({ missing: sorted([...needed].filter((a) => !allowed.includes(a))), extra: sorted(allowed.filter((a) => !needed.has(a))) }).toEqual({
       missing: [],
       extra: [],
     });
@@ -188,8 +207,21 @@ describe("docs/iam-policy.json", () => {
     expect(sorted(others)).toEqual(sorted(CREDENTIAL_ACTIONS));
   });
 
-  it("only allows, names every action in full and scopes every statement", () => {
-    for (const statement of policyStatements()) {
+  it("lets Lake Formation's tag reads check Glue as the caller: glue:GetDatabase and glue:GetTable beside the list calls", () => {
+    expect(code.actions.has("lakeformation:GetResourceLFTags")).toBe(true);
+    expect(policyActions()).toEqual(expect.arrayContaining(["glue:GetDatabase", "glue:GetTable", "glue:GetDatabases", "glue:GetTables"]));
+  });
+
+  it("leaves the lease table's set-up out: no command creates the table, a policy of its own allows it", () => {
+    expect(sorted(SETUP_ONLY_ACTIONS.filter((a) => code.actions.has(a)))).toEqual(sorted(SETUP_ONLY_ACTIONS));
+    const callers = sourceFiles(join(ROOT, "src")).filter((file) => /(?<!function )\bensureLeaseTable\(/.test(readFileSync(file, "utf8")));
+    expect(callers.map((f) => relative(ROOT, f)), "src/ code that creates the lease table at run time").toEqual([]);
+    expect(policyActions().filter((a) => SETUP_ONLY_ACTIONS.includes(a))).toEqual([]);
+    expect(sorted(policyActions("iam-policy-lease-table-setup.json"))).toEqual(sorted(SETUP_ONLY_ACTIONS));
+  });
+
+  it.each(["iam-policy.json", "iam-policy-lease-table-setup.json"])("%s only allows, names every action in full and scopes every statement", (file) => {
+    for (const statement of policyStatements(file)) {
       expect(statement.Effect, statement.Sid).toBe("Allow");
       expect(statement.NotAction, statement.Sid).toBeUndefined();
       expect(statement.Resource, statement.Sid).toBeDefined();

@@ -7,6 +7,7 @@ import { SyncError } from "../../src/errors.js";
 import { createLogger } from "../../src/log.js";
 import { createMemoryLock } from "../../src/lock/memory-lock.js";
 import type { RunLock } from "../../src/lock/lock.js";
+import { computeAccess } from "../../src/run/access.js";
 import { computePlan } from "../../src/run/compute-plan.js";
 import { mirrorCatalog } from "../../src/run/demo.js";
 import { reconcile, type RunSummary } from "../../src/run/reconcile.js";
@@ -154,6 +155,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
       plans.computed++;
       return (await computePlan({ config, source, executor: target })).plan;
     },
+    computeAccess: (filter) => computeAccess({ config, source, executor: target, filter }),
     listRuns: (limit) => listRuns(executor, config.stateSchema, limit),
     getRun: (runId) => getRun(executor, config.stateSchema, runId),
     checkReady: options.checkReady ?? (async () => [{ name: "target", ok: true }]),

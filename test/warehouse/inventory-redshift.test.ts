@@ -1,25 +1,17 @@
-import { describe, expect, it } from "vitest";
-import { granteeKey, tableKey } from "../../src/core/grants.js";
-import type { Row, SqlExecutor } from "../../src/warehouse/executor.js";
-import {
-  inventoryFromRedshiftRows,
-  readRedshiftInventory,
-  redshiftInventoryQueries,
-  type RedshiftInventoryRows,
-} from "../../src/warehouse/inventory-redshift.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { withoutExternalObjects } from "../../src/core/external-objects.js";
+import { GrantColumns, GrantRegistry } from "../../src/core/grant-columns.js";
+import { type DesiredGrant, granteeKey, type RecordedGrant, tableKey } from "../../src/core/grants.js";
+import { planChanges } from "../../src/core/plan.js";
+import { renderBatches } from "../../src/core/render.js";
+import { desired, planInput, recorded } from "../support/catalog-builders.js";
+import { inventoryFromRedshiftRows, readRedshiftInventory, type RedshiftInventoryRows } from "../../src/warehouse/inventory-redshift.js";
+import { openRedshift, type RedshiftTarget } from "./redshift-target.js";
 
 /**
- * SVV_* views exist only in Redshift: the SQL text is checked as text, and the mapping runs on rows
- * recorded in the shape Redshift documents (aws-facts §6.4).
+ * The mapping runs on rows in the shape Redshift documents (aws-facts §6.4); the reads run in the
+ * local Data API endpoint's Redshift mode, through the production Data API executor.
  */
-const request = {
-  grantees: [
-    { kind: "group", name: "analyst" },
-    { kind: "role", name: "o'hara" },
-    { kind: "group", name: "analyst" },
-  ],
-  excludeSchemas: ["lfsync"],
-} as const;
 
 const ROWS: RedshiftInventoryRows = {
   schemas: [{ schema_name: "sales" }, { schema_name: "hr" }],
@@ -49,40 +41,6 @@ const ROWS: RedshiftInventoryRows = {
   ],
 };
 
-describe("redshiftInventoryQueries", () => {
-  const sql = redshiftInventoryQueries(request);
-
-  it("reads schemas, tables and columns, leaving out system and excluded schemas", () => {
-    expect(sql.schemas).toBe(
-      "SELECT nspname AS schema_name FROM pg_namespace WHERE nspname !~ '^pg_' AND nspname NOT IN ('information_schema', 'catalog_history')" +
-        " AND nspname NOT IN ('lfsync')",
-    );
-    expect(sql.columns).toContain("FROM svv_columns WHERE table_catalog = current_database()");
-    expect(sql.columns).toContain("table_schema NOT IN ('lfsync')");
-  });
-
-  it("lists grantees from pg_group and SVV_ROLES", () => {
-    expect(sql.grantees).toBe(
-      "SELECT 'group' AS kind, groname AS name FROM pg_group UNION ALL SELECT 'role' AS kind, role_name AS name FROM svv_roles",
-    );
-  });
-
-  it("reads held privileges of the asked grantees only, by identity type, names quoted", () => {
-    const who = "((identity_type = 'group' AND identity_name IN ('analyst')) OR (identity_type = 'role' AND identity_name IN ('o''hara')))";
-    expect(sql.relationPrivileges).toBe(
-      `SELECT namespace_name, relation_name, privilege_type, identity_type, identity_name FROM svv_relation_privileges WHERE ${who} AND namespace_name NOT IN ('lfsync')`,
-    );
-    expect(sql.columnPrivileges).toContain(`FROM svv_column_privileges WHERE ${who}`);
-    expect(sql.schemaPrivileges).toContain(`FROM svv_schema_privileges WHERE ${who}`);
-  });
-
-  it("skips the privilege views when no grantee is asked about", () => {
-    const none = redshiftInventoryQueries({ grantees: [], excludeSchemas: [] });
-    expect([none.relationPrivileges, none.columnPrivileges, none.schemaPrivileges]).toEqual([null, null, null]);
-    expect(none.schemas).not.toContain("NOT IN ()");
-  });
-});
-
 describe("inventoryFromRedshiftRows", () => {
   const inventory = inventoryFromRedshiftRows(ROWS);
 
@@ -107,32 +65,157 @@ describe("inventoryFromRedshiftRows", () => {
   });
 });
 
-describe("readRedshiftInventory", () => {
-  it("runs the queries through the executor and maps what comes back", async () => {
-    const sql = redshiftInventoryQueries(request);
-    const answers = new Map<string | null, readonly Row[]>([
-      [sql.schemas, ROWS.schemas],
-      [sql.columns, ROWS.columns],
-      [sql.grantees, ROWS.grantees],
-      [sql.relationPrivileges, ROWS.relationPrivileges],
-      [sql.columnPrivileges, ROWS.columnPrivileges],
-      [sql.schemaPrivileges, ROWS.schemaPrivileges],
+describe("readRedshiftInventory in Redshift mode", () => {
+  let target: RedshiftTarget;
+  beforeAll(async () => {
+    target = await openRedshift();
+    await target.setup([
+      "CREATE SCHEMA sales",
+      "CREATE SCHEMA lfsync",
+      "CREATE TABLE sales.orders (id int, email varchar(64), amount int)",
+      "CREATE TABLE sales.customers (id int, name varchar(64))",
+      "CREATE TABLE lfsync.runs (id int)",
+      "CREATE VIEW sales.recent AS SELECT id FROM sales.orders WITH NO SCHEMA BINDING",
+      "CREATE EXTERNAL SCHEMA lake FROM DATA CATALOG DATABASE 'lakedb' IAM_ROLE 'arn:aws:iam::123456789012:role/spectrum'",
+      "CREATE EXTERNAL TABLE lake.events (id int, kind varchar(20)) STORED AS PARQUET LOCATION 's3://bucket/events/'",
+      "CREATE GROUP analyst",
+      "CREATE ROLE bi",
+      "CREATE GROUP other",
+      "GRANT USAGE ON SCHEMA sales TO GROUP analyst",
+      "GRANT SELECT, DROP ON sales.orders TO GROUP analyst",
+      "GRANT SELECT (id, name) ON sales.customers TO ROLE bi",
+      "GRANT SELECT ON sales.customers TO GROUP other",
     ]);
-    const seen: string[] = [];
-    const executor: SqlExecutor = {
-      dialect: "redshift",
-      async query(text) {
-        seen.push(text);
-        const rows = answers.get(text);
-        if (rows === undefined) throw new Error(`unexpected SQL: ${text}`);
-        return [...rows];
-      },
-      async transaction() {
-        throw new Error("not used");
-      },
-      async close() {},
-    };
-    expect(await readRedshiftInventory(executor, request)).toEqual(inventoryFromRedshiftRows(ROWS));
-    expect(seen).toHaveLength(6);
+  });
+  afterAll(async () => {
+    await target.close();
+  });
+
+  const request = {
+    grantees: [
+      { kind: "group", name: "analyst" },
+      { kind: "role", name: "bi" },
+    ],
+    excludeSchemas: ["lfsync"],
+  } as const;
+
+  it("reads groups (pg_group) and roles (svv_roles) together, their grants, external schemas and late-binding views", async () => {
+    const inventory = await readRedshiftInventory(target.executor, request);
+    expect([...inventory.schemas].sort()).toEqual(["lake", "public", "sales"]);
+    expect([...inventory.tables.keys()].sort()).toEqual([tableKey("sales", "customers"), tableKey("sales", "orders"), tableKey("sales", "recent")]);
+    expect([...inventory.grantees].sort()).toEqual(["group:analyst", "group:other", "role:bi"]);
+    expect([...(inventory.externalSchemas ?? [])]).toEqual(["lake"]);
+    expect([...(inventory.lateBindingViews ?? [])]).toEqual([tableKey("sales", "recent")]);
+    expect(inventory.held).toEqual([
+      { grantee: { kind: "group", name: "analyst" }, privilege: "USAGE", object: { schema: "sales", table: null, columns: null } },
+      { grantee: { kind: "group", name: "analyst" }, privilege: "DROP", object: { schema: "sales", table: "orders", columns: null } },
+      { grantee: { kind: "group", name: "analyst" }, privilege: "SELECT", object: { schema: "sales", table: "orders", columns: null } },
+      { grantee: { kind: "role", name: "bi" }, privilege: "SELECT", object: { schema: "sales", table: "customers", columns: ["id", "name"] } },
+    ]);
+  });
+
+  it("reads columns and privileges in pages: the same inventory, no result larger than a page", async () => {
+    const whole = await readRedshiftInventory(target.executor, request);
+    await target.api.reset();
+    const paged = await readRedshiftInventory(target.executor, request, 2);
+    expect(paged).toEqual(whole);
+    expect(target.api.metrics().largestResultRows).toBeLessThanOrEqual(2);
+  });
+
+  it("cuts long IN-lists of grantees so that no statement reaches 100 KB", async () => {
+    const many = Array.from({ length: 3000 }, (_, i) => ({ kind: "group" as const, name: `grantee_with_a_long_name_number_${String(i).padStart(5, "0")}` }));
+    const inventory = await readRedshiftInventory(target.executor, { grantees: [...many, ...request.grantees], excludeSchemas: ["lfsync"] });
+    expect(inventory.held).toHaveLength(4);
+    const largest = Math.max(...target.api.statements().flatMap((s) => s.sqls.map((sql) => Buffer.byteLength(sql))));
+    expect(largest).toBeLessThan(100 * 1024);
+  });
+
+  it("reads the same with describe_field_name_in_uppercase on (result names lower-cased)", async () => {
+    const upper = await openRedshift({ describeFieldNameInUppercase: true });
+    try {
+      await upper.setup(["CREATE SCHEMA sales", "CREATE TABLE sales.orders (id int)", "CREATE ROLE bi", "GRANT SELECT ON sales.orders TO ROLE bi"]);
+      const inventory = await readRedshiftInventory(upper.executor, { grantees: [{ kind: "role", name: "bi" }], excludeSchemas: [] });
+      expect([...inventory.tables.keys()]).toEqual([tableKey("sales", "orders")]);
+      expect(inventory.held).toEqual([{ grantee: { kind: "role", name: "bi" }, privilege: "SELECT", object: { schema: "sales", table: "orders", columns: null } }]);
+    } finally {
+      await upper.close();
+    }
+  });
+});
+
+describe("groups and roles in one plan, end to end in Redshift mode", () => {
+  let target: RedshiftTarget;
+  beforeAll(async () => {
+    target = await openRedshift();
+    await target.setup([
+      "CREATE SCHEMA sales",
+      "CREATE TABLE sales.orders (id int, email varchar(64))",
+      "CREATE TABLE sales.customers (id int, name varchar(64))",
+      "CREATE VIEW sales.recent AS SELECT id, email FROM sales.orders WITH NO SCHEMA BINDING",
+      "CREATE EXTERNAL SCHEMA lake FROM DATA CATALOG DATABASE 'lakedb' IAM_ROLE 'arn:aws:iam::123456789012:role/spectrum'",
+      "CREATE EXTERNAL TABLE lake.events (id int) STORED AS PARQUET LOCATION 's3://bucket/events/'",
+      "CREATE GROUP analyst",
+      "CREATE ROLE bi",
+      "CREATE GROUP mover",
+      "CREATE ROLE mover",
+      "GRANT USAGE ON SCHEMA sales TO GROUP mover",
+      "GRANT SELECT ON sales.orders TO GROUP mover",
+    ]);
+  });
+  afterAll(async () => {
+    await target.close();
+  });
+
+  const bi = { kind: "role", name: "bi" } as const;
+  const moverRole = { kind: "role", name: "mover" } as const;
+
+  /** Reads the inventory, leaves out what Redshift cannot take, plans and applies every batch. */
+  async function apply(wanted: readonly DesiredGrant[], before: readonly RecordedGrant[]) {
+    const grantees = [...new Map([...wanted, ...before].map((g) => [granteeKey(g.grantee), g.grantee])).values()];
+    const inventory = await readRedshiftInventory(target.executor, { grantees, excludeSchemas: [] });
+    const registry = new GrantRegistry();
+    const doable = withoutExternalObjects(GrantColumns.from(wanted, registry), registry, inventory);
+    const plan = planChanges(planInput({ desired: doable.desired, registry, recorded: before, inventory, diagnostics: doable.diagnostics }));
+    for (const batch of renderBatches(plan, { dialect: "redshift", stateStatements: () => [] })) await target.executor.transaction(batch.statements);
+    return plan;
+  }
+
+  async function held() {
+    const grantees = [{ kind: "group", name: "analyst" }, bi, { kind: "group", name: "mover" }, moverRole] as const;
+    return (await readRedshiftInventory(target.executor, { grantees, excludeSchemas: [] })).held.map(
+      (g) => `${g.grantee.kind} ${g.grantee.name} ${g.privilege} ${g.object.schema}${g.object.table === null ? "" : `.${g.object.table}`}${g.object.columns === null ? "" : `(${g.object.columns.join(",")})`}`,
+    );
+  }
+
+  it("grants to GROUP and ROLE grantees in one plan, moves a principal from a group to a role, and leaves external objects out", async () => {
+    const wanted = [
+      desired("analyst", "USAGE", "sales"),
+      desired("analyst", "SELECT", "sales.orders"),
+      desired(bi, "USAGE", "sales"),
+      desired(bi, "SELECT", "sales.customers(id,name)"),
+      desired(bi, "DROP", "sales.customers"),
+      desired(moverRole, "USAGE", "sales"),
+      desired(moverRole, "SELECT", "sales.orders"),
+      desired(bi, "USAGE", "lake"),
+      desired(bi, "SELECT", "lake.events"),
+      desired(bi, "SELECT", "sales.recent(id)"),
+    ];
+    const before = [recorded("mover", "USAGE", "sales"), recorded("mover", "SELECT", "sales.orders")];
+    const plan = await apply(wanted, before);
+    expect(plan.warnings).toEqual(
+      expect.arrayContaining([
+        "external schema lake: 2 grants not applied; Lake Formation governs Spectrum access itself",
+        "late-binding view sales.recent: 1 column-level grant not applied; Redshift has no column grants on late-binding views",
+      ]),
+    );
+    expect((await held()).sort()).toEqual([
+      "group analyst SELECT sales.orders",
+      "group analyst USAGE sales",
+      "role bi DROP sales.customers",
+      "role bi SELECT sales.customers(id,name)",
+      "role bi USAGE sales",
+      "role mover SELECT sales.orders",
+      "role mover USAGE sales",
+    ]);
   });
 });

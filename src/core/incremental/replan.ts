@@ -112,6 +112,7 @@ export function planScoped(input: ScopedPlanInput): Plan {
   if (input.recordedTotal === 0 || revokes / input.recordedTotal <= input.safety.maxRevokeRatio) return plan;
   const reason = `the plan revokes ${revokes} of ${input.recordedTotal} recorded grants, more than safety.maxRevokeRatio (${input.safety.maxRevokeRatio})`;
   return {
+    policies: plan.policies,
     changes: plan.changes,
     steps: plan.steps,
     pending: plan.pending,

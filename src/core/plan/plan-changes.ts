@@ -195,6 +195,7 @@ function assemble(input: PlanInput, registry: GrantRegistry, D: GrantColumns, wa
       allChanges ??= this.steps.flatMap((s) => (s.changes.length > 1 ? [...s.changes].sort((a, b) => compareStrings(a.op, b.op)) : s.changes));
       return allChanges;
     },
+    policies: [...(input.policies ?? [])].sort((a, b) => compareStrings(a.id, b.id)),
     // Slots are visited in plan order and each yields at most one pending grant: already sorted.
     pending,
     unmanaged: walk.unmanaged,
@@ -206,7 +207,7 @@ function assemble(input: PlanInput, registry: GrantRegistry, D: GrantColumns, wa
     complete: pending.length === 0,
     applyable: steps.length + fresh.length > 0 && !safety.refused,
   };
-  rememberParts(plan, { steps, fresh });
+  rememberParts(plan, { steps, fresh, stepKeys, freshKeys });
   return plan;
 }
 

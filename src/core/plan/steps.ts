@@ -1,5 +1,5 @@
 import type { GrantColumns, GrantRegistry } from "../grant-columns.js";
-import { type Grantee, type ObjectRef, type Privilege, PRIVILEGES } from "../grants.js";
+import { compareStrings, type Grantee, type ObjectRef, type Privilege, PRIVILEGES } from "../grants.js";
 import type { Change, Plan, PlanStep } from "./types.js";
 
 /**
@@ -65,6 +65,9 @@ export class FreshGrants {
 export interface PlanParts {
   readonly steps: readonly PlanStep[];
   readonly fresh: FreshGrants | null;
+  /** Plan keys of steps and fresh grants (ascending): merged, they give plan order. */
+  readonly stepKeys?: readonly number[];
+  readonly freshKeys?: readonly number[];
 }
 
 const PARTS = new WeakMap<Plan, PlanParts>();
@@ -85,6 +88,27 @@ export function planSchemas(plan: Plan): string[] {
   for (const step of steps) for (const c of step.changes) schemas.add(c.object.schema);
   for (let i = 0; fresh !== null && i < fresh.length; i++) schemas.add(fresh.objectAt(i).schema);
   return [...schemas];
+}
+
+/**
+ * A plan's changes in plan order (schema, table, grantee, privilege, op), one at a time: a large
+ * first apply is never held as one array of changes (plan.changes) to be printed.
+ */
+export function* iterateChanges(plan: Plan): Generator<Change> {
+  const { steps, fresh, stepKeys, freshKeys } = planParts(plan);
+  if (fresh === null || stepKeys === undefined || freshKeys === undefined) {
+    yield* plan.changes;
+    return;
+  }
+  let s = 0;
+  let f = 0;
+  while (s < steps.length || f < fresh.length) {
+    if (f >= fresh.length || (s < steps.length && stepKeys[s]! < freshKeys[f]!)) {
+      const changes = steps[s++]!.changes;
+      // Steps are sorted by slot: ordering by op within a step gives the plan order.
+      yield* changes.length > 1 ? [...changes].sort((a, b) => compareStrings(a.op, b.op)) : changes;
+    } else yield* fresh.stepAt(f++).changes;
+  }
 }
 
 /** Steps and fresh grants merged by their plan keys (both ascending). */

@@ -4,6 +4,7 @@ import type { GrantColumns, GrantRegistry } from "../grant-columns.js";
 import type { DesiredGrant, Dialect, Grant, Grantee, RecordedGrant } from "../grants.js";
 import type { InventoryLike } from "../inventory-view.js";
 import type { OwnershipMode } from "../ownership.js";
+import type { PolicyRef } from "../policy-ref.js";
 
 export type ChangeOp = "grant" | "revoke";
 
@@ -21,6 +22,7 @@ export type ChangeReason =
 
 export interface Change extends Grant {
   readonly op: ChangeOp;
+  /** Ids of the policies behind it (Plan.policies); a grant recorded before policy ids may carry their labels. */
   readonly because: readonly string[];
   readonly reason: ChangeReason;
 }
@@ -83,6 +85,8 @@ export interface SafetyVerdict {
 }
 
 export interface Plan {
+  /** Every policy of the catalog, once, sorted by id: changes and pending grants refer to them by id. */
+  readonly policies: readonly PolicyRef[];
   /** Sorted (schema, table, grantee, privilege, op): two plans of one state are byte-identical. */
   readonly changes: readonly Change[];
   /** The same changes in execution units, plus state-only corrections (forgetting grants whose object is gone). */
@@ -109,6 +113,8 @@ export interface PlanInput {
   /** The registry any GrantColumns input uses; object inputs are interned into it (a new one when absent). */
   readonly registry?: GrantRegistry;
   readonly dialect: Dialect;
+  /** The policies the desired grants' `because` ids refer to (the mapper's `policies`). */
+  readonly policies?: readonly PolicyRef[];
   readonly policyCount: number;
   readonly safety: SafetyConfig;
   readonly force: boolean;

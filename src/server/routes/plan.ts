@@ -1,10 +1,11 @@
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import type { Plan } from "../../core/plan.js";
-import { planJsonText, planText } from "../../core/plan-report.js";
+import { Readable } from "node:stream";
+import { planJsonChunks, planTextChunks } from "../../core/plan-report.js";
 import { preferredType } from "../negotiate.js";
 import { filterPlan, type PlanFilter } from "../plan-filter.js";
-import { PLAN_HTML_CSP, renderPlanHtml } from "../plan-html.js";
+import { PLAN_HTML_CSP, renderPlanHtmlChunks } from "../plan-html.js";
 
 const OFFERS = ["text/html", "application/json", "text/plain"] as const;
 
@@ -14,6 +15,13 @@ const querySchema = z.object({
   refresh: z.enum(["0", "1"]).optional().describe("1: read the catalog again; otherwise the last snapshot is served, its age in x-snapshot-age-seconds"),
 });
 
+const policySchema = z.object({
+  id: z.string(),
+  principal: z.string(),
+  resourceType: z.enum(["DATABASE", "TABLE"]),
+  expression: z.string(),
+  permissions: z.array(z.string()),
+});
 const grantSchema = z.object({
   privilege: z.string(),
   grantee: z.object({ kind: z.enum(["group", "role"]), name: z.string() }),
@@ -22,6 +30,7 @@ const grantSchema = z.object({
 });
 /** DESIGN §4.2. */
 const planJsonSchema = z.object({
+  policies: z.array(policySchema),
   changes: z.array(grantSchema.extend({ op: z.enum(["grant", "revoke"]), reason: z.string() })),
   pending: z.array(grantSchema.extend({ missing: z.enum(["grantee", "schema", "table", "columns"]) })),
   warnings: z.array(z.string()),
@@ -46,7 +55,8 @@ export async function planRoutes(app: FastifyInstance): Promise<void> {
       config: { auth: "report" },
       schema: {
         summary: "Dry-run diff: the GRANTs and REVOKEs a run would apply now, and why",
-        description: "JSON (DESIGN §4.2) for Accept: application/json, terraform-style text for text/plain, a self-contained HTML report otherwise.",
+        description:
+          "JSON (DESIGN §4.2: each policy listed once, changes refer to it by id) for Accept: application/json, terraform-style text for text/plain, a self-contained HTML report otherwise. Streamed.",
         querystring: querySchema,
         response: {
           200: {
@@ -73,15 +83,15 @@ export async function planRoutes(app: FastifyInstance): Promise<void> {
       void reply.header("vary", "accept").header("cache-control", "no-store");
       switch (type) {
         case "application/json":
-          return reply.type("application/json; charset=utf-8").send(planJsonText(plan));
+          return reply.type("application/json; charset=utf-8").send(Readable.from(planJsonChunks(plan)));
         case "text/plain":
-          return reply.type("text/plain; charset=utf-8").send(planText(plan));
+          return reply.type("text/plain; charset=utf-8").send(Readable.from(planTextChunks(plan)));
         case "text/html":
           return reply
             .type("text/html; charset=utf-8")
             .header("content-security-policy", `${PLAN_HTML_CSP}; frame-ancestors 'none'`)
             .header("x-content-type-options", "nosniff")
-            .send(renderPlanHtml(plan, { generatedAt: app.clock(), filter }));
+            .send(Readable.from(renderPlanHtmlChunks(plan, { generatedAt: app.clock(), filter })));
       }
     },
   );
