@@ -136,10 +136,20 @@ export const mappingSchema = z.strictObject({
   principals: z
     .record(nonEmpty, z.union([nonEmpty, z.strictObject({ name: nonEmpty, kind: granteeKind.default("group") })]))
     .default({}),
-  /** Tried in order after `principals`. Default: IAM role name -> group of the same name, lower-cased. */
+  /**
+   * Tried in order after `principals`, for principals of `accounts` only. Default: an IAM role
+   * without a path -> group of the same name, lower-cased (a role with a path is reported unmapped).
+   */
   principalRules: z
     .array(principalRuleSchema)
-    .default([{ match: "^arn:aws:iam::\\d{12}:role/(?:.*/)?([^/]+)$", grantee: "$1", kind: "group", lowercase: true }]),
+    .default([{ match: "^arn:aws:iam::\\d{12}:role/([^/]+)$", grantee: "$1", kind: "group", lowercase: true }]),
+  /**
+   * AWS accounts whose principals `principalRules` may map. Default: the catalog's own account (the
+   * snapshot's catalogId); principals of other accounts are reported, never mapped by a rule.
+   */
+  accounts: z.array(z.string().regex(/^\d{12}$/, "a 12-digit AWS account id")).min(1).optional(),
+  /** Grantees that several principals may share (union of their access); any other such mapping is refused. */
+  sharedGrantees: z.array(nonEmpty).default([]),
   databases: z
     .strictObject({
       include: z.array(nonEmpty).default(["*"]),
@@ -220,10 +230,13 @@ export const configSchema = z.strictObject({
   stateSchema: z
     .string()
     .regex(/^[a-z_][a-z0-9_]{0,62}$/, "a plain lower-case identifier")
+    // Others may create objects in these (issue 13 item 1): the service must own its state schema alone.
+    .refine((name) => name !== "public" && name !== "information_schema" && !name.startsWith("pg_"), "must be a schema of its own, not public or a system schema")
     .default("lfsync"),
   mapping: mappingSchema.default({
     principals: {},
-    principalRules: [{ match: "^arn:aws:iam::\\d{12}:role/(?:.*/)?([^/]+)$", grantee: "$1", kind: "group", lowercase: true }],
+    principalRules: [{ match: "^arn:aws:iam::\\d{12}:role/([^/]+)$", grantee: "$1", kind: "group", lowercase: true }],
+    sharedGrantees: [],
     databases: { include: ["*"], exclude: [], rename: {} },
     privileges: {},
   }),

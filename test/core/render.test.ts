@@ -266,7 +266,6 @@ describe("batch bounds by objects touched", () => {
 });
 
 describe("batches for the redshift dialect: Data API limits, not PostgreSQL's lock table", () => {
-  const AT = new Date("2026-12-01T00:00:00Z");
   /** A first apply (and a revoke of what the previous run recorded) over `n` tables, with real state rows. */
   function largePlan(n: number, columns = true): Plan {
     const names = tables(n);
@@ -284,7 +283,7 @@ describe("batches for the redshift dialect: Data API limits, not PostgreSQL's lo
     return planChanges(planInput({ desired: wanted, recorded: before, inventory: inv, dialect: "redshift", safety: { maxRevokes: 1e9, maxRevokeRatio: 1 } }));
   }
 
-  const stateStatements = (records: readonly RecordChange[]) => renderStateStatements("redshift", "lfsync", records, "run-1", AT);
+  const stateStatements = (records: readonly RecordChange[]) => renderStateStatements("redshift", "lfsync", records, "run-1");
   const sizes = (batches: readonly Batch[]) => batches.map((b) => ({ statements: b.statements.length, bytes: b.statements.reduce((sum, sql) => sum + byteLength(sql), 0) }));
 
   it("keeps every batch within 40 statements and 100 KB, and within 1.2x of the fewest batches those limits allow", () => {
