@@ -33,8 +33,11 @@ const planJsonSchema = z.object({
   policies: z.array(policySchema),
   changes: z.array(grantSchema.extend({ op: z.enum(["grant", "revoke"]), reason: z.string() })),
   pending: z.array(grantSchema.extend({ missing: z.enum(["grantee", "schema", "table", "columns"]) })),
+  adopted: z.array(grantSchema.omit({ because: true })),
+  unmanaged: z.array(grantSchema.omit({ because: true }).extend({ why: z.enum(["noPolicy", "widerThanAllowed"]), mode: z.enum(["recorded", "adopt", "authoritative"]) })),
+  ownership: z.array(z.object({ grantee: z.object({ kind: z.enum(["group", "role"]), name: z.string() }), mode: z.enum(["recorded", "adopt", "authoritative"]) })),
   warnings: z.array(z.string()),
-  summary: z.object({ grants: z.number(), revokes: z.number(), pending: z.number(), unchanged: z.number(), stateOnly: z.number() }),
+  summary: z.object({ grants: z.number(), revokes: z.number(), pending: z.number(), unchanged: z.number(), stateOnly: z.number(), adopted: z.number(), unmanaged: z.number() }),
   safety: z.object({ refused: z.boolean(), forced: z.boolean(), reasons: z.array(z.string()) }),
 });
 const errorSchema = z.object({ code: z.string(), message: z.string() });
