@@ -169,7 +169,7 @@ describe("report, run log, health, metrics and OpenAPI routes", () => {
     const webhook = doc.paths["/webhooks/lakeformation"]!.post!;
     expect(webhook.security).toEqual([{ apiKey: [] }, { basic: [] }]);
     expect(JSON.stringify(webhook.requestBody)).toContain('"detail-type"');
-    expect(doc.paths["/plan"]!.get!.parameters?.map((p) => `${p.in}:${p.name}`)).toEqual(["query:grantee", "query:schema"]);
+    expect(doc.paths["/plan"]!.get!.parameters?.map((p) => `${p.in}:${p.name}`)).toEqual(["query:grantee", "query:schema", "query:refresh"]);
     expect(doc.paths["/runs/{id}"]!.get!.parameters?.map((p) => `${p.in}:${p.name}`)).toEqual(["path:id"]);
     expect(doc.paths["/healthz"]!.get!.security).toEqual([]);
   });

@@ -12,6 +12,7 @@ const OFFERS = ["text/html", "application/json", "text/plain"] as const;
 const querySchema = z.object({
   grantee: z.string().min(1).max(512).optional().describe("only this grantee (exact name)"),
   schema: z.string().min(1).max(512).optional().describe("only this schema (exact name)"),
+  refresh: z.enum(["0", "1"]).optional().describe("1: read the catalog again; otherwise the last snapshot is served, its age in x-snapshot-age-seconds"),
 });
 
 const policySchema = z.object({
@@ -77,8 +78,11 @@ export async function planRoutes(app: FastifyInstance): Promise<void> {
     async (request, reply) => {
       const type = preferredType(request.headers.accept, OFFERS);
       if (type === null) return reply.code(406).send({ code: "NOT_ACCEPTABLE", message: `GET /plan answers ${OFFERS.join(", ")}` });
-      const filter = request.query as PlanFilter;
-      const plan = filterPlan(await freshPlan(), filter);
+      const { refresh, ...filter } = request.query as PlanFilter & { refresh?: "0" | "1" };
+      // The last snapshot unless asked to refresh: a page view must not cost a full catalog read (issue 11).
+      const cached = refresh === "1" || app.deps.cachedPlan === undefined ? null : await app.deps.cachedPlan();
+      if (cached !== null) void reply.header("x-snapshot-age-seconds", String(Math.max(0, Math.round((app.clock().getTime() - cached.readAt.getTime()) / 1000))));
+      const plan = filterPlan(cached?.plan ?? (await freshPlan()), filter);
       void reply.header("vary", "accept").header("cache-control", "no-store");
       switch (type) {
         case "application/json":
