@@ -2,13 +2,13 @@
  * `npm run bench`: DESIGN §6 measured as ratios to floors in the same run.
  *   core:  resolve + map + plan + render at 10k and 100k tables (20 columns, 500 policies, 200 principals)
  *   e2e:   on a real PostgreSQL 15 server, first apply vs the SQL floor, no-op plan vs parse + inventory floors
- * Flags: --core 10000,100000   --e2e 10000 (0 skips it)
+ *   data-api: the redshift dialect through the local Data API endpoint in Redshift mode: calls, bytes,
+ *         batches and the largest result read, for a first apply and a steady run (bench/data-api.ts)
+ * Flags: --core 10000,100000   --e2e 10000 (0 skips it)   --data-api [10000[,100000]] (off unless given)
  */
-import { execFile } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import pg from "pg";
 import { serializeSnapshot } from "../src/catalog/snapshot.js";
 import { mappingSchema } from "../src/config/schema.js";
@@ -16,24 +16,14 @@ import { mapEntitlements } from "../src/core/map.js";
 import { resolvePolicies } from "../src/core/resolve.js";
 import { qualifiedName, quoteIdent } from "../src/core/sql.js";
 import { createTestDatabase, startPostgres } from "../test/support/postgres.js";
+import { dataApiBench } from "./data-api.js";
 import { generateCatalog } from "./generate.js";
+import { catalogOptions, phase } from "./run-phase.js";
 
-const run = promisify(execFile);
 const flag = (name: string, fallback: string): string => {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : fallback;
 };
-
-type Result = Record<string, unknown> & { ms?: number; maxRssMb: number };
-
-/** Each phase runs with a 1 GB heap, the DESIGN §6 limit: a phase whose live set exceeds it fails. */
-async function phase(name: string, ...args: string[]): Promise<Result> {
-  const { stdout } = await run(process.execPath, ["--import", "tsx", "bench/phase.ts", name, ...args], { maxBuffer: 64 * 1024 * 1024, env: { ...process.env, NODE_OPTIONS: "--max-old-space-size=1024" } });
-  const line = stdout.trim().split("\n").pop()!;
-  return JSON.parse(line) as Result;
-}
-
-const options = (tables: number) => ({ tables, databases: 20, columnsPerTable: 20, policies: 500, principals: 200 });
 
 async function coreBench(sizes: number[]): Promise<void> {
   console.log("\n== core: resolve + map + plan + render, each in its own process (peak RSS is that process's) ==");
@@ -43,7 +33,7 @@ async function coreBench(sizes: number[]): Promise<void> {
       console.log(
         `${String(tables).padStart(7)} tables, ${mode.padEnd(6)}: ${String(r.totalMs).padStart(6)} ms (resolve ${r.resolveMs}, map ${r.mapMs}, plan ${r.planMs}, render ${r.renderMs}), ` +
           `peak RSS ${r.maxRssMb} MB; ${r.desiredGrants} desired grants (${r.columnSubsets} column subsets), ${r.changes} changes, ` +
-          `${r.statements} statements / ${r.batches} batches / ${r.sqlMb} MB SQL`,
+          `${r.statements} statements / ${r.batches} batches / ${r.sqlMb} MB SQL (state rows ${r.stateSqlMb} MB)`,
       );
     }
   }
@@ -55,7 +45,7 @@ async function e2eBench(tables: number): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), "lfsync-bench-"));
   const server = await startPostgres();
   try {
-    const snapshot = generateCatalog(options(tables));
+    const snapshot = generateCatalog(catalogOptions(tables));
     const file = join(dir, "snapshot.json");
     await writeFile(file, serializeSnapshot(snapshot, "json"));
     const grantees = mapEntitlements(resolvePolicies(snapshot), mappingSchema.parse({}), "postgres").grantees;
@@ -105,3 +95,8 @@ const core = flag("core", "10000,100000").split(",").map(Number).filter((n) => n
 const e2e = Number(flag("e2e", "10000"));
 await coreBench(core);
 if (e2e > 0) await e2eBench(e2e);
+const dataApiAt = process.argv.indexOf("--data-api");
+if (dataApiAt >= 0) {
+  const sizes = /^\d/.test(process.argv[dataApiAt + 1] ?? "") ? process.argv[dataApiAt + 1]!.split(",").map(Number) : [10000];
+  for (const tables of sizes.filter((n) => n > 0)) await dataApiBench(tables);
+}

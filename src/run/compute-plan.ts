@@ -78,6 +78,7 @@ export async function computePlan(options: {
       recorded,
       inventory,
       dialect: executor.dialect,
+      policies: desired.policies,
       policyCount: snapshot.policies.length,
       safety: config.safety,
       force: options.force ?? false,

@@ -1,11 +1,12 @@
 import { createInterface } from "node:readline/promises";
 import type { Config } from "../../config/schema.js";
 import type { Plan } from "../../core/plan.js";
-import { planText } from "../../core/plan-report.js";
+import { planSummaryText, planTextChunks } from "../../core/plan-report.js";
 import { describeError, SyncError } from "../../errors.js";
 import { createLogger, type Logger } from "../../log.js";
 import { reconcile, type RunSummary } from "../reconcile.js";
 import { openLock, openSource, openTarget } from "../wiring.js";
+import { writeChunks } from "./write-chunks.js";
 
 export interface ApplyCommandOptions {
   readonly yes: boolean;
@@ -35,7 +36,8 @@ export async function applyCommand(config: Config, options: ApplyCommandOptions)
       force: options.force,
       ...(tty ? { progress: (phase: string) => process.stderr.write(`\r\u001b[K${phase}...`) } : {}),
       ...(tty ? { onBatch: (done: number, total: number) => process.stderr.write(`\r\u001b[Kapplying: ${done}/${total} changes`) } : {}),
-      confirm: (plan) => confirmPlan(plan, options.yes, tty),
+      // The scheduled reconcile prints one summary line, not the whole plan (issue 13 item 5).
+      confirm: (plan) => confirmPlan(plan, options.yes, tty, options.command !== "reconcile"),
     });
     if (tty) process.stderr.write("\r\u001b[K");
     process.stdout.write(`${summaryLine(summary)}\n`);
@@ -46,10 +48,11 @@ export async function applyCommand(config: Config, options: ApplyCommandOptions)
   }
 }
 
-/** Prints the plan; asks for a literal "yes" unless told yes already or there is nothing to apply. */
-async function confirmPlan(plan: Plan, yes: boolean, tty: boolean): Promise<boolean> {
+/** Prints the plan (or its summary); asks for a literal "yes" unless told yes already or there is nothing to apply. */
+async function confirmPlan(plan: Plan, yes: boolean, tty: boolean, wholePlan: boolean): Promise<boolean> {
   if (tty) process.stderr.write("\r\u001b[K");
-  process.stdout.write(planText(plan, { color: process.stdout.isTTY === true }));
+  if (wholePlan) await writeChunks(process.stdout, planTextChunks(plan, { color: process.stdout.isTTY === true }));
+  else process.stdout.write(`${planSummaryText(plan)}\n`);
   if (yes || !plan.applyable) return true;
   const rl = createInterface({ input: process.stdin, output: process.stdout });
   try {

@@ -1,14 +1,15 @@
 import type { Config } from "../../config/schema.js";
-import { planJsonText, planText } from "../../core/plan-report.js";
+import { planJsonChunks, planTextChunks } from "../../core/plan-report.js";
 import { computePlan } from "../compute-plan.js";
 import { openSource, openTarget } from "../wiring.js";
+import { writeChunks } from "./write-chunks.js";
 
 /** `plan`: what apply would change, read-only, as text or JSON on stdout. */
 export async function planCommand(config: Config, format: "text" | "json", force: boolean): Promise<number> {
   const executor = await openTarget(config);
   try {
     const { plan } = await computePlan({ config, source: openSource(config), executor, force });
-    process.stdout.write(format === "json" ? planJsonText(plan) : planText(plan, { color: process.stdout.isTTY === true }));
+    await writeChunks(process.stdout, format === "json" ? planJsonChunks(plan) : planTextChunks(plan, { color: process.stdout.isTTY === true }));
     return 0;
   } finally {
     await executor.close();

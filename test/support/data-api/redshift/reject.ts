@@ -43,11 +43,17 @@ const RULES: readonly Rule[] = [
   { test: (t, i) => isWord(t[i], "distinct") && isWord(t[i + 1], "on"), message: () => `syntax error at or near "ON" (${DG}/r_SELECT_list.html)` },
 ];
 
+/** Words some rule starts at; any other word, and any literal, is skipped at once (state rows are long). */
+const TRIGGERS = new Set(["json", "jsonb", "array", "serial", "bigserial", "smallserial", "serial4", "serial8", "on", "returning", "create", "distinct", ...POSTGRES_ONLY_FUNCTIONS]);
+
 /** The error text for the first PostgreSQL-only construct, or null. */
 export function postgresOnly(tokens: readonly Token[]): string | null {
   const t = solid(tokens);
   for (let i = 0; i < t.length; i++) {
-    for (const rule of RULES) if (rule.test(t, i)) return rule.message(t[i]!);
+    const token = t[i]!;
+    const candidate = token.kind === "estring" || (token.kind === "word" && TRIGGERS.has(token.value)) || (token.kind === "op" && token.text === "[");
+    if (!candidate) continue;
+    for (const rule of RULES) if (rule.test(t, i)) return rule.message(token);
   }
   return null;
 }

@@ -16,55 +16,55 @@ export interface Token {
   readonly value: string;
 }
 
-const WORD_START = /[A-Za-z_\u0080-\uffff]/;
-const WORD_PART = /[A-Za-z0-9_$\u0080-\uffff]/;
+const isSpace = (c: number): boolean => c === 32 || (c >= 9 && c <= 13);
+const isDigit = (c: number): boolean => c >= 48 && c <= 57;
+const isWordStart = (c: number): boolean => (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c >= 128;
+const isWordPart = (c: number): boolean => isWordStart(c) || isDigit(c) || c === 36;
 
 export function tokenize(sql: string): Token[] {
   const tokens: Token[] = [];
   let i = 0;
   while (i < sql.length) {
     const end = tokenEnd(sql, i);
-    tokens.push(tokenAt(sql, i, end));
+    tokens.push(tokenOf(sql.slice(i, end)));
     i = end;
   }
   return tokens;
 }
 
+/** Where the token at `start` ends (charCode loops: this runs over every state row a run writes). */
 function tokenEnd(sql: string, start: number): number {
-  const c = sql[start]!;
-  const next = sql[start + 1];
-  if (/\s/.test(c)) return scanWhile(sql, start, (ch) => /\s/.test(ch));
-  if (c === "-" && next === "-") return lineEnd(sql, start);
-  if (c === "/" && next === "*") return blockEnd(sql, start);
-  if (c === "'") return quoteEnd(sql, start, "'", true);
-  if ((c === "E" || c === "e") && next === "'") return quoteEnd(sql, start + 1, "'", true);
-  if (c === '"') return quoteEnd(sql, start, '"', false);
-  if (c === "$" && /[0-9]/.test(next ?? "")) return scanWhile(sql, start + 1, (ch) => /[0-9]/.test(ch));
-  if (c === "$") return dollarEnd(sql, start);
-  if (WORD_START.test(c)) return scanWhile(sql, start, (ch) => WORD_PART.test(ch));
-  if (/[0-9]/.test(c) || (c === "." && /[0-9]/.test(next ?? ""))) return scanWhile(sql, start, (ch) => /[0-9.eE]/.test(ch));
-  if (c === ":" && next === ":") return start + 2;
+  const c = sql.charCodeAt(start);
+  const next = sql.charCodeAt(start + 1);
+  if (isSpace(c)) return scan(sql, start + 1, isSpace);
+  if (c === 45 && next === 45) return lineEnd(sql, start);
+  if (c === 47 && next === 42) return blockEnd(sql, start);
+  if (c === 39) return quoteEnd(sql, start, 39, true);
+  if ((c === 69 || c === 101) && next === 39) return quoteEnd(sql, start + 1, 39, true);
+  if (c === 34) return quoteEnd(sql, start, 34, false);
+  if (c === 36 && isDigit(next)) return scan(sql, start + 1, isDigit);
+  if (c === 36) return dollarEnd(sql, start);
+  if (isWordStart(c)) return scan(sql, start + 1, isWordPart);
+  if (isDigit(c) || (c === 46 && isDigit(next))) return scan(sql, start + 1, (k) => isDigit(k) || k === 46 || k === 69 || k === 101);
+  if (c === 58 && next === 58) return start + 2;
   return start + 1;
 }
 
-function tokenAt(sql: string, start: number, end: number): Token {
-  const text = sql.slice(start, end);
-  const c = text[0]!;
-  if (/\s/.test(c) || text.startsWith("--") || text.startsWith("/*")) return { kind: "space", text, value: text };
-  if (c === "'") return { kind: "string", text, value: unescapeString(text.slice(1, -1)) };
-  if ((c === "E" || c === "e") && text[1] === "'") return { kind: "estring", text, value: text };
-  if (c === '"') return { kind: "quoted", text, value: foldAscii(text.slice(1, -1).replaceAll('""', '"')) };
-  if (c === "$" && /[0-9]/.test(text[1] ?? "")) return { kind: "param", text, value: text };
-  if (c === "$") return { kind: "dollar", text, value: text };
-  if (WORD_START.test(c)) return { kind: "word", text, value: text.toLowerCase() };
-  if (/[0-9.]/.test(c) && text.length > 0 && text !== ".") return { kind: "number", text, value: text };
+function tokenOf(text: string): Token {
+  const c = text.charCodeAt(0);
+  if (isSpace(c) || text.startsWith("--") || text.startsWith("/*")) return { kind: "space", text, value: text };
+  if (c === 39) return { kind: "string", text, value: unescapeString(text.slice(1, -1)) };
+  if ((c === 69 || c === 101) && text.charCodeAt(1) === 39) return { kind: "estring", text, value: text };
+  if (c === 34) return { kind: "quoted", text, value: foldAscii(text.slice(1, -1).replaceAll('""', '"')) };
+  if (c === 36 && text.length > 1) return { kind: isDigit(text.charCodeAt(1)) ? "param" : "dollar", text, value: text };
+  if (isWordStart(c)) return { kind: "word", text, value: text.toLowerCase() };
+  if (isDigit(c) || (c === 46 && text.length > 1)) return { kind: "number", text, value: text };
   return { kind: "op", text, value: text };
 }
 
-function scanWhile(sql: string, start: number, test: (ch: string) => boolean): number {
-  let i = start;
-  while (i < sql.length && test(sql[i]!)) i++;
-  return Math.max(i, start + 1);
+function scan(sql: string, i: number, test: (c: number) => boolean): number {
+  while (i < sql.length && test(sql.charCodeAt(i))) i++;
+  return i;
 }
 
 function lineEnd(sql: string, start: number): number {
@@ -78,20 +78,20 @@ function blockEnd(sql: string, start: number): number {
   return i + 2;
 }
 
-function quoteEnd(sql: string, start: number, quote: string, backslash: boolean): number {
+function quoteEnd(sql: string, start: number, quote: number, backslash: boolean): number {
   let i = start + 1;
   while (i < sql.length) {
-    const c = sql[i]!;
-    if (backslash && c === "\\") i += 2;
-    else if (c === quote && sql[i + 1] === quote) i += 2;
+    const c = sql.charCodeAt(i);
+    if (backslash && c === 92) i += 2;
+    else if (c === quote && sql.charCodeAt(i + 1) === quote) i += 2;
     else if (c === quote) return i + 1;
     else i++;
   }
-  throw new Error(`unterminated quoted ${quote === "'" ? "string" : "identifier"} at or near "${sql.slice(start, start + 20)}"`);
+  throw new Error(`unterminated quoted ${quote === 39 ? "string" : "identifier"} at or near "${sql.slice(start, start + 20)}"`);
 }
 
 function dollarEnd(sql: string, start: number): number {
-  const tag = /^\$[A-Za-z_]*\$/.exec(sql.slice(start))?.[0];
+  const tag = /^\$[A-Za-z_]*\$/.exec(sql.slice(start, start + 64))?.[0];
   if (tag === undefined) return start + 1;
   const close = sql.indexOf(tag, start + tag.length);
   if (close < 0) throw new Error("unterminated dollar-quoted string");
@@ -100,6 +100,7 @@ function dollarEnd(sql: string, start: number): number {
 
 /** Redshift: `''` is a quote, and a backslash takes the next character as it is. */
 function unescapeString(body: string): string {
+  if (!body.includes("\\") && !body.includes("'")) return body;
   return body.replace(/''|\\(.)/gs, (match: string, escaped: string | undefined) => (match === "''" ? "'" : escaped!));
 }
 
@@ -123,7 +124,8 @@ export function render(tokens: readonly Token[]): string {
 
 export function renderToken(token: Token): string {
   if (token.kind === "quoted") return quoteName(token.value);
-  if (token.kind === "string") return pgString(token.value);
+  // Without a quote or backslash inside, Redshift's text is PostgreSQL's.
+  if (token.kind === "string") return token.text.length === token.value.length + 2 ? token.text : pgString(token.value);
   return token.text;
 }
 
