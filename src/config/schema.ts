@@ -205,6 +205,17 @@ export const serverSchema = z.strictObject({
   shutdownGraceMs: z.number().int().min(1000).max(MAX_TIMER_MS).default(60_000),
 });
 
+/** Webhook events re-read what they name and re-plan only that (issue 11); the scheduled full run stays the truth. */
+export const incrementalSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  /** A change reaching more tables than this (a policy on a tag used everywhere) is left to a full run. */
+  maxTables: z.number().int().min(1).default(1000),
+  /** An event finding a snapshot older than this runs in full (the snapshot is refreshed by every full read). */
+  maxSnapshotAgeSeconds: z.number().int().min(1).default(3600),
+  /** At least this long between the starts of two full runs an event asks for (storms). */
+  minFullRunIntervalSeconds: z.number().int().min(0).max(86_400).default(60),
+});
+
 export const scheduleSchema = z.strictObject({
   /** e.g. `15m`, `1h`, `90s`. */
   every: z
@@ -245,6 +256,7 @@ export const configSchema = z.strictObject({
   lock: lockSchema.default({ kind: "memory" }),
   server: serverSchema.optional(),
   schedule: scheduleSchema.optional(),
+  incremental: incrementalSchema.default({ enabled: true, maxTables: 1000, maxSnapshotAgeSeconds: 3600, minFullRunIntervalSeconds: 60 }),
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 }).superRefine((config, context) => {
   if (config.target.kind !== "data-api" || config.target.dialect !== "redshift") return;
@@ -271,5 +283,6 @@ export type TargetConfig = Config["target"];
 export type SourceConfig = Config["source"];
 export type LockConfig = Config["lock"];
 export type ServerConfig = z.infer<typeof serverSchema>;
+export type IncrementalConfig = z.infer<typeof incrementalSchema>;
 export type DataApiTargetConfig = z.infer<typeof dataApiTargetSchema>;
 export type AwsSourceConfig = z.infer<typeof awsSourceSchema>;

@@ -90,6 +90,13 @@ export class BatchPacker {
     }
   }
 
+  /** Adds the unit when the current batch takes it whole by the estimate (an empty batch takes anything). */
+  tryAdd(unit: Unit): boolean {
+    if (this.#units.length > 0 && !this.#fits(unit)) return false;
+    this.#add(unit);
+    return true;
+  }
+
   *finish(): Generator<PackedBatch> {
     while (this.#units.length > 0) {
       const { batch, rest } = this.#flush();

@@ -8,6 +8,7 @@ import type { AccessFilter, AccessReport } from "../run/access.js";
 import type { RunSummary } from "../run/reconcile.js";
 import type { RunRecord } from "../warehouse/state-store.js";
 import { hasReportCredentials, hasWebhookCredentials, isReportAuthorized, isWebhookAuthorized } from "./auth.js";
+import type { EventReads } from "./event-reads.js";
 import { createServerMetrics, type ServerMetrics } from "./metrics.js";
 import { type RouteDoc, openApiRoutes } from "./routes/openapi.js";
 import { healthRoutes } from "./routes/health.js";
@@ -35,6 +36,10 @@ export interface ServerDeps {
   readonly runReconcile: (trigger: RunTrigger) => Promise<RunSummary>;
   /** A fresh dry run; must not write anything. */
   readonly computePlan: () => Promise<Plan>;
+  /** A dry run over the last snapshot without reading the source, and when that snapshot was read; null: none yet. */
+  readonly cachedPlan?: () => Promise<{ readonly plan: Plan; readonly readAt: Date } | null>;
+  /** Records what an accepted webhook event names, for the incremental run it queues (absent: every run is full). */
+  readonly noteEvent?: (reads: Exclude<EventReads, { kind: "ignore" }>) => void;
   /** The current effective access (GET /access); must not write anything. */
   readonly computeAccess: (filter: AccessFilter) => Promise<AccessReport>;
   readonly listRuns: (limit: number) => Promise<readonly RunRecord[]>;

@@ -3,7 +3,9 @@ import { type Config, serverSchema } from "../config/schema.js";
 import { createLogger, type Logger } from "../log.js";
 import { computeAccess } from "../run/access.js";
 import { computePlan } from "../run/compute-plan.js";
+import { createEventRunner, type RunKind } from "../run/event-runs.js";
 import { reconcile } from "../run/reconcile.js";
+import { createSnapshotCache } from "../run/snapshot-cache.js";
 import { openLock, openSource, openTarget } from "../run/wiring.js";
 import { getRun, listRuns } from "../warehouse/state-store.js";
 import { buildApp } from "./app.js";
@@ -22,21 +24,38 @@ export interface RunningServer {
 export async function startServer(config: Config, logger: Logger = createLogger(config.logLevel)): Promise<RunningServer> {
   const server = config.server ?? serverSchema.parse({});
   const executor = await openTarget(config);
-  const source = openSource(config);
+  // Every full read refreshes the snapshot that webhook events patch and GET /plan serves (issue 11).
+  const cache = createSnapshotCache(openSource(config));
+  const source = cache.source;
   const lock = openLock(config);
   const readiness = createReadiness(config, executor);
+  let countRun: (kind: RunKind) => void = () => undefined;
+  const events = createEventRunner({
+    config,
+    cache,
+    executor,
+    lock,
+    logger,
+    runFull: (trigger) => reconcile({ config, source, executor, lock, logger, command: trigger.reasons.join("+"), shouldStop: trigger.shouldStop }),
+    onRun: (kind) => countRun(kind),
+  });
 
   const app = await buildApp({
     server,
     logger,
-    runReconcile: (trigger) =>
-      reconcile({ config, source, executor, lock, logger, command: trigger.reasons.join("+"), shouldStop: trigger.shouldStop }),
+    runReconcile: (trigger) => events.run(trigger),
+    noteEvent: (reads) => events.note(reads),
     computePlan: async () => (await computePlan({ config, source, executor })).plan,
+    cachedPlan: async () => {
+      const last = cache.last();
+      return last === null ? null : { plan: (await computePlan({ config, source: cache.cachedSource, executor })).plan, readAt: last.readAt };
+    },
     computeAccess: (filter) => computeAccess({ config, source, executor, filter }),
     listRuns: (limit) => listRuns(executor, config.stateSchema, limit),
     getRun: (runId) => getRun(executor, config.stateSchema, runId),
     checkReady: () => readiness.check(),
   });
+  countRun = (kind) => app.metrics.eventRuns.inc({ kind });
   const schedule = config.schedule === undefined ? null : startSchedule(config.schedule.every, app.runQueue, logger);
   const release = async () => {
     readiness.close();

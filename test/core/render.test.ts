@@ -298,10 +298,13 @@ describe("batches for the redshift dialect: Data API limits, not PostgreSQL's lo
     expect(batches.flatMap((b) => b.records).length).toBe(plan.steps.reduce((sum, s) => sum + s.records.length, 0));
   });
 
-  it("fills every batch but the last to 85% of one limit when column grants (a statement each) are mixed in", () => {
+  it("mixes column grants (a statement each) with merged grants (many bytes each): within 1.2x, each batch 85% full in one limit", () => {
     const plan = largePlan(3000, true);
     const size = sizes(renderBatches(plan, { dialect: "redshift", stateStatements }));
     expect(Math.max(...size.map((s) => s.bytes))).toBeLessThanOrEqual(100_000);
+    expect(Math.max(...size.map((s) => s.statements))).toBeLessThanOrEqual(40);
+    const fewest = Math.max(Math.ceil(size.reduce((sum, s) => sum + s.statements, 0) / 40), Math.ceil(size.reduce((sum, s) => sum + s.bytes, 0) / 100_000));
+    expect(size.length).toBeLessThanOrEqual(Math.ceil(1.2 * fewest));
     const underfull = size.slice(0, -1).filter((s) => s.statements < 0.85 * 40 && s.bytes < 0.85 * 100_000);
     expect(underfull).toEqual([]);
   });

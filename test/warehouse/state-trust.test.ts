@@ -5,10 +5,12 @@ import { createLogger } from "../../src/log.js";
 import { createMemoryLock } from "../../src/lock/memory-lock.js";
 import { reconcile } from "../../src/run/reconcile.js";
 import { runMigrations } from "../../src/warehouse/migrate.js";
+import type { SqlExecutor } from "../../src/warehouse/executor.js";
 import { createPostgresExecutor, type PostgresExecutor } from "../../src/warehouse/postgres-executor.js";
 import { assertStateTrusted, listRuns, trustProblems, type TrustFacts } from "../../src/warehouse/state-store.js";
 import { catalog, database, policy, role, table } from "../support/catalog-builders.js";
 import { createTestDatabase, type RunningPostgres, startPostgres } from "../support/postgres.js";
+import { targetBackends } from "../support/targets.js";
 
 /** Issue 13 item 1: a state schema someone else controls is refused before the service writes to it. */
 
@@ -148,5 +150,30 @@ describe("state schema trust on a PostgreSQL server", () => {
       ["apply", "succeeded", null],
     ]);
     expect(runs[0]?.message).toContain("AccessDenied");
+  });
+});
+
+describe.each(targetBackends().filter((b) => b.name === "Data API endpoint"))("state schema trust in the redshift dialect, through the $name", (backend) => {
+  let executor: SqlExecutor;
+  beforeAll(async () => {
+    executor = await backend.open();
+  });
+  afterAll(async () => {
+    await executor.close();
+  });
+
+  it("reads owners and privileges from pg_class, pg_user and the SVV views, and refuses what another identity may write", async () => {
+    expect(executor.dialect).toBe("redshift");
+    await runMigrations(executor, "rs_state");
+    await assertStateTrusted(executor, "rs_state");
+    await executor.transaction(["CREATE GROUP rs_writers", "GRANT INSERT ON rs_state.runs TO GROUP rs_writers"]);
+    await expect(assertStateTrusted(executor, "rs_state")).rejects.toMatchObject({
+      code: "STATE_UNTRUSTED",
+      message: expect.stringContaining("others may write to rs_state.runs: group rs_writers INSERT"),
+    });
+    await executor.transaction(["REVOKE INSERT ON rs_state.runs FROM GROUP rs_writers", "GRANT CREATE ON SCHEMA rs_state TO GROUP rs_writers"]);
+    await expect(assertStateTrusted(executor, "rs_state")).rejects.toMatchObject({ message: expect.stringContaining("others may create objects in schema rs_state: group rs_writers CREATE") });
+    await executor.transaction(["REVOKE CREATE ON SCHEMA rs_state FROM GROUP rs_writers", "CREATE USER rs_mallory PASSWORD DISABLE", "ALTER TABLE rs_state.grant_slots OWNER TO rs_mallory"]);
+    await expect(assertStateTrusted(executor, "rs_state")).rejects.toMatchObject({ message: expect.stringContaining("rs_state.grant_slots is owned by rs_mallory") });
   });
 });
