@@ -1,5 +1,5 @@
 /**
- * Redshift's system views, as views over the PostgreSQL catalog in schema `pg_redshift` (hidden by
+ * Redshift's system views (and PG_GET_LATE_BINDING_VIEW_COLS), as views over the PostgreSQL catalog in schema `pg_redshift` (hidden by
  * the `pg_` prefix, like Redshift's pg_internal). Columns as documented on each view's page,
  * https://docs.aws.amazon.com/redshift/latest/dg/r_<VIEW>.html. Groups are PostgreSQL roles named
  * `g/<group>` (identities.ts); DROP and ALTER, which PostgreSQL lacks, live in extra_privileges.
@@ -12,7 +12,7 @@ export const SHIM = "pg_redshift";
 /** Names a client may write unqualified (or as pg_catalog.<name>) that mean a shim view. */
 export const SHIM_VIEWS = new Set([
   "svv_relation_privileges", "svv_column_privileges", "svv_schema_privileges", "svv_roles", "svv_columns",
-  "svv_external_schemas", "svl_user_info", "pg_group",
+  "svv_external_schemas", "svl_user_info", "pg_group", "pg_get_late_binding_view_cols",
 ]);
 
 const identityName = (oid: string, r: string): string =>
@@ -102,6 +102,13 @@ const USER_INFO = `CREATE OR REPLACE VIEW ${SHIM}.svl_user_info AS
   FROM pg_roles r
   WHERE r.rolcanlogin AND coalesce((SELECT rolsuper FROM pg_roles WHERE rolname = current_user), false)`;
 
+/** PG_GET_LATE_BINDING_VIEW_COLS: a row per column of every late-binding view; the caller names the columns, as documented. */
+const LATE_BINDING_COLS = `CREATE OR REPLACE FUNCTION ${SHIM}.pg_get_late_binding_view_cols()
+  RETURNS SETOF record LANGUAGE sql STABLE AS $$
+    SELECT n.nspname, c.relname, a.attname, format_type(a.atttypid, a.atttypmod)::varchar, a.attnum::int
+    FROM ${SHIM}.late_binding_views v JOIN pg_class c ON c.oid = v.relid JOIN pg_namespace n ON n.oid = c.relnamespace
+      JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped$$`;
+
 /** The statements that install the shim; run once by the backend's superuser, in one transaction. */
 export function shimStatements(): string[] {
   return [
@@ -116,6 +123,8 @@ export function shimStatements(): string[] {
     COLUMNS,
     EXTERNAL_SCHEMAS,
     USER_INFO,
+    `DROP FUNCTION IF EXISTS ${SHIM}.pg_get_late_binding_view_cols()`,
+    LATE_BINDING_COLS,
     `GRANT USAGE ON SCHEMA ${SHIM} TO PUBLIC`,
     `GRANT SELECT ON ALL TABLES IN SCHEMA ${SHIM} TO PUBLIC`,
     `GRANT INSERT, DELETE ON ${SHIM}.extra_privileges, ${SHIM}.late_binding_views TO PUBLIC`,
