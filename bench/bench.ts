@@ -33,7 +33,7 @@ async function coreBench(sizes: number[]): Promise<void> {
       console.log(
         `${String(tables).padStart(7)} tables, ${mode.padEnd(6)}: ${String(r.totalMs).padStart(6)} ms (resolve ${r.resolveMs}, map ${r.mapMs}, plan ${r.planMs}, render ${r.renderMs}), ` +
           `peak RSS ${r.maxRssMb} MB; ${r.desiredGrants} desired grants (${r.columnSubsets} column subsets), ${r.changes} changes, ` +
-          `${r.statements} statements / ${r.batches} batches / ${r.sqlMb} MB SQL`,
+          `${r.statements} statements / ${r.batches} batches / ${r.sqlMb} MB SQL (state rows ${r.stateSqlMb} MB)`,
       );
     }
   }

@@ -66,15 +66,18 @@ async function core(): Promise<void> {
   const inventory = syntheticInventory(snapshot, desired.grantees.map(granteeKey), held);
   const input: PlanInput = { desired: desired.columns, registry: desired.registry, recorded, inventory, dialect: "redshift", policyCount: snapshot.policies.length, safety: { maxRevokes: 500, maxRevokeRatio: 0.5 }, force: false, diagnostics: [] };
   const [plan, planMs] = await timed(() => planChanges(input));
-  const at = new Date("2026-01-01T00:00:00Z");
   let statements = 0;
   let batches = 0;
   let sqlBytes = 0;
+  let stateBytes = 0;
   const [, renderMs] = await timed(() => {
-    for (const batch of iterateBatches(plan, { dialect: "redshift", stateStatements: (r) => renderStateStatements("redshift", "lfsync", r, "bench", at) })) {
+    for (const batch of iterateBatches(plan, { dialect: "redshift", stateStatements: (r) => renderStateStatements("redshift", "lfsync", r, "bench") })) {
       batches++;
       statements += batch.statements.length;
-      for (const sql of batch.statements) sqlBytes += sql.length;
+      for (const sql of batch.statements) {
+        sqlBytes += sql.length;
+        if (!sql.startsWith("GRANT") && !sql.startsWith("REVOKE")) stateBytes += sql.length;
+      }
     }
   });
   report({
@@ -85,7 +88,7 @@ async function core(): Promise<void> {
     changes: plan.summary.grants + plan.summary.revokes,
     desiredGrants: desired.columns.length,
     columnSubsets: desired.columns.columns.subarray(0, desired.columns.length).filter((c) => c !== 0).length,
-    statements, batches, sqlMb: Math.round(sqlBytes / 1e6),
+    statements, batches, sqlMb: Math.round(sqlBytes / 1e6), stateSqlMb: Math.round(stateBytes / 1e6),
   });
 }
 

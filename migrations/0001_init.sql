@@ -1,19 +1,24 @@
 -- State schema of lf-redshift-sync (DESIGN §4.3). `${schema}` is replaced by the quoted state schema.
 -- SQL that Redshift and PostgreSQL both accept: no SERIAL, no ON CONFLICT, no indexes.
+-- The service refuses to run unless it owns this schema and every table in it, nobody else may
+-- write to them, and they have no triggers or rules (src/warehouse/state/trust.ts).
 
--- Every grant this service applied: one row per grantee x object x privilege; a column-subset
--- grant is one row per column. grant_key is the canonical JSON key the service deletes by.
-CREATE TABLE IF NOT EXISTS ${schema}.grants (
-  grant_key VARCHAR(4096) NOT NULL,
+-- Every grant this service applied: one row per slot (grantee x schema/table x privilege) and form.
+-- columns: NULL for the whole table (or the schema); otherwise a JSON array of sorted column names.
+-- A slot holds at most one whole-table row; a column list too long for one row (a table may have
+-- 1600 columns of 127 bytes; a statement is at most 100 KB, a Data API result row 64 KB) is split
+-- over several rows of the same slot, which the reader merges.
+-- policies: JSON array of the ids of the policies behind the grant (src/core/policy-ref.ts), not
+-- their text. run_id: the run that wrote the row; its time is in `runs`.
+CREATE TABLE IF NOT EXISTS ${schema}.grant_slots (
   grantee_kind VARCHAR(8) NOT NULL,
   grantee VARCHAR(512) NOT NULL,
   schema_name VARCHAR(512) NOT NULL,
   table_name VARCHAR(512),
-  column_name VARCHAR(512),
   privilege VARCHAR(16) NOT NULL,
-  because VARCHAR(65535),
-  run_id VARCHAR(64) NOT NULL,
-  granted_at TIMESTAMP NOT NULL
+  columns VARCHAR(65535),
+  policies VARCHAR(65535),
+  run_id VARCHAR(64) NOT NULL
 );
 
 -- Tag assignments (not inherited values) as last seen by a run that applied.
@@ -28,7 +33,8 @@ CREATE TABLE IF NOT EXISTS ${schema}.tag_assignments (
   seen_at TIMESTAMP NOT NULL
 );
 
--- One row per run that took the lease (apply / reconcile).
+-- One row per run that started (apply / reconcile / a webhook or scheduled run), written first;
+-- error_code is the code of a failed or refused run (src/errors.ts).
 CREATE TABLE IF NOT EXISTS ${schema}.runs (
   run_id VARCHAR(64) NOT NULL,
   command VARCHAR(32) NOT NULL,
@@ -42,5 +48,14 @@ CREATE TABLE IF NOT EXISTS ${schema}.runs (
   pending BIGINT,
   batches_applied BIGINT,
   batches_total BIGINT,
+  error_code VARCHAR(32),
   message VARCHAR(4096)
 );
+
+-- The fencing token of the newest lease holder that applied a batch: every batch raises it to its
+-- own token in its transaction, and a batch of a stale holder (a lower token) sets it to NULL,
+-- which NOT NULL refuses, so the whole batch rolls back (src/warehouse/state/fence.ts).
+CREATE TABLE IF NOT EXISTS ${schema}.lease_fence (
+  fencing_token BIGINT NOT NULL
+);
+INSERT INTO ${schema}.lease_fence (fencing_token) SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM ${schema}.lease_fence);

@@ -11,6 +11,7 @@ export const ERROR_CODES = {
   TARGET_FAILED: { exit: 1, http: 502, summary: "a statement failed on the target database" },
   TARGET_PERMISSION: { exit: 1, http: 500, summary: "the database user lacks a privilege the service needs" },
   MIGRATION_FAILED: { exit: 1, http: 500, summary: "a state-schema migration failed or was changed after it ran" },
+  STATE_UNTRUSTED: { exit: 1, http: 500, summary: "someone else owns or may write the state schema; nothing was applied" },
   SAFETY_REFUSED: { exit: 2, http: 409, summary: "the plan was refused by a safety rule (use --force to override)" },
   LEASE_HELD: { exit: 3, http: 409, summary: "another run holds the lease for this target" },
   LEASE_LOST: { exit: 1, http: 500, summary: "the run lost its lease and stopped before its next batch" },

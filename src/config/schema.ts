@@ -136,10 +136,20 @@ export const mappingSchema = z.strictObject({
   principals: z
     .record(nonEmpty, z.union([nonEmpty, z.strictObject({ name: nonEmpty, kind: granteeKind.default("group") })]))
     .default({}),
-  /** Tried in order after `principals`. Default: IAM role name -> group of the same name, lower-cased. */
+  /**
+   * Tried in order after `principals`, for principals of `accounts` only. Default: an IAM role
+   * without a path -> group of the same name, lower-cased (a role with a path is reported unmapped).
+   */
   principalRules: z
     .array(principalRuleSchema)
-    .default([{ match: "^arn:aws:iam::\\d{12}:role/(?:.*/)?([^/]+)$", grantee: "$1", kind: "group", lowercase: true }]),
+    .default([{ match: "^arn:aws:iam::\\d{12}:role/([^/]+)$", grantee: "$1", kind: "group", lowercase: true }]),
+  /**
+   * AWS accounts whose principals `principalRules` may map. Default: the catalog's own account (the
+   * snapshot's catalogId); principals of other accounts are reported, never mapped by a rule.
+   */
+  accounts: z.array(z.string().regex(/^\d{12}$/, "a 12-digit AWS account id")).min(1).optional(),
+  /** Grantees that several principals may share (union of their access); any other such mapping is refused. */
+  sharedGrantees: z.array(nonEmpty).default([]),
   databases: z
     .strictObject({
       include: z.array(nonEmpty).default(["*"]),
@@ -195,6 +205,17 @@ export const serverSchema = z.strictObject({
   shutdownGraceMs: z.number().int().min(1000).max(MAX_TIMER_MS).default(60_000),
 });
 
+/** Webhook events re-read what they name and re-plan only that (issue 11); the scheduled full run stays the truth. */
+export const incrementalSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  /** A change reaching more tables than this (a policy on a tag used everywhere) is left to a full run. */
+  maxTables: z.number().int().min(1).default(1000),
+  /** An event finding a snapshot older than this runs in full (the snapshot is refreshed by every full read). */
+  maxSnapshotAgeSeconds: z.number().int().min(1).default(3600),
+  /** At least this long between the starts of two full runs an event asks for (storms). */
+  minFullRunIntervalSeconds: z.number().int().min(0).max(86_400).default(60),
+});
+
 export const scheduleSchema = z.strictObject({
   /** e.g. `15m`, `1h`, `90s`. */
   every: z
@@ -220,10 +241,13 @@ export const configSchema = z.strictObject({
   stateSchema: z
     .string()
     .regex(/^[a-z_][a-z0-9_]{0,62}$/, "a plain lower-case identifier")
+    // Others may create objects in these (issue 13 item 1): the service must own its state schema alone.
+    .refine((name) => name !== "public" && name !== "information_schema" && !name.startsWith("pg_"), "must be a schema of its own, not public or a system schema")
     .default("lfsync"),
   mapping: mappingSchema.default({
     principals: {},
-    principalRules: [{ match: "^arn:aws:iam::\\d{12}:role/(?:.*/)?([^/]+)$", grantee: "$1", kind: "group", lowercase: true }],
+    principalRules: [{ match: "^arn:aws:iam::\\d{12}:role/([^/]+)$", grantee: "$1", kind: "group", lowercase: true }],
+    sharedGrantees: [],
     databases: { include: ["*"], exclude: [], rename: {} },
     privileges: {},
   }),
@@ -232,6 +256,7 @@ export const configSchema = z.strictObject({
   lock: lockSchema.default({ kind: "memory" }),
   server: serverSchema.optional(),
   schedule: scheduleSchema.optional(),
+  incremental: incrementalSchema.default({ enabled: true, maxTables: 1000, maxSnapshotAgeSeconds: 3600, minFullRunIntervalSeconds: 60 }),
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 }).superRefine((config, context) => {
   if (config.target.kind !== "data-api" || config.target.dialect !== "redshift") return;
@@ -258,5 +283,6 @@ export type TargetConfig = Config["target"];
 export type SourceConfig = Config["source"];
 export type LockConfig = Config["lock"];
 export type ServerConfig = z.infer<typeof serverSchema>;
+export type IncrementalConfig = z.infer<typeof incrementalSchema>;
 export type DataApiTargetConfig = z.infer<typeof dataApiTargetSchema>;
 export type AwsSourceConfig = z.infer<typeof awsSourceSchema>;

@@ -26,8 +26,11 @@ export interface PackedBatch {
 /** A unit cut after `count` steps, each side re-rendered (null: the unit cannot be cut). */
 export type SplitUnit = (unit: Unit, count: number) => { readonly head: readonly Unit[]; readonly tail: readonly Unit[] } | null;
 
-/** Rough bytes of state rows per record (migrations/0002): a first guess, corrected by every batch rendered. */
-const INSERT_GUESS = 600;
+/**
+ * Rough bytes of state rows per record (migrations/0001, state/grant-slots-write.ts): a first guess
+ * (fixed part plus the names and policy ids the row spells out), corrected by every batch rendered.
+ */
+const INSERT_GUESS = 60;
 const DELETE_GUESS = 200;
 const DELETE_PER_COLUMN_GUESS = 150;
 /** Packing aims this far inside the byte limit, so that an estimate a little short rarely costs a second render. */
@@ -85,6 +88,13 @@ export class BatchPacker {
       yield batch;
       queue.unshift(...rest);
     }
+  }
+
+  /** Adds the unit when the current batch takes it whole by the estimate (an empty batch takes anything). */
+  tryAdd(unit: Unit): boolean {
+    if (this.#units.length > 0 && !this.#fits(unit)) return false;
+    this.#add(unit);
+    return true;
   }
 
   *finish(): Generator<PackedBatch> {
@@ -251,6 +261,13 @@ function addGuess(a: StateGuess, b: StateGuess): StateGuess {
   return { insert: a.insert + b.insert, remove: a.remove + b.remove, deletes: a.deletes || b.deletes };
 }
 
+/** The names and policy references a state row spells out: they vary from row to row far more than the rest. */
+function rowNameBytes(record: RecordChange): number {
+  let bytes = record.grant.grantee.name.length + record.grant.object.schema.length + (record.grant.object.table?.length ?? 0);
+  for (const reason of record.because) bytes += reason.length + 3;
+  return bytes;
+}
+
 function stateGuess(steps: readonly PlanStep[]): StateGuess {
   const guess: StateGuess = { insert: 0, remove: 0, deletes: false };
   for (const step of steps) {
@@ -258,7 +275,7 @@ function stateGuess(steps: readonly PlanStep[]): StateGuess {
       const columns = record.grant.object.columns;
       let columnBytes = 0;
       if (columns !== null) for (const c of columns) columnBytes += c.length + 4;
-      if (record.op === "record") guess.insert += INSERT_GUESS + columnBytes;
+      if (record.op === "record") guess.insert += INSERT_GUESS + columnBytes + rowNameBytes(record);
       if (record.op === "forget" || record.fresh !== true) {
         // The slot's key, and the key of each row version 0001 may have left per column.
         guess.deletes = true;

@@ -1,5 +1,5 @@
 import type { Grant } from "./grants.js";
-import { type Change, type ChangeReason, iterateChanges, type PendingGrant, type Plan } from "./plan.js";
+import { type Change, type ChangeReason, type GranteeOwnership, iterateChanges, type PendingGrant, type Plan, planParts, type UnmanagedGrant } from "./plan.js";
 import type { PolicyRef } from "./policy-ref.js";
 import { terminalText } from "./terminal-text.js";
 
@@ -54,6 +54,9 @@ function* planJsonParts(plan: Plan): Generator<string> {
   yield* jsonList("policies", plan.policies, policyJson);
   yield* jsonList("changes", iterateChanges(plan), (c: Change) => ({ op: c.op, ...grantJson(c), because: c.because, reason: c.reason }));
   yield* jsonList("pending", plan.pending, (p: PendingGrant) => ({ ...grantJson(p), missing: p.missing, because: p.because }));
+  yield* jsonList("adopted", adoptedGrants(plan), grantJson);
+  yield* jsonList("unmanaged", plan.unmanaged, (u: UnmanagedGrant) => ({ ...grantJson(u), why: u.why, mode: u.mode }));
+  yield* jsonList("ownership", plan.ownership, (o: GranteeOwnership) => ({ grantee: o.grantee, mode: o.mode }));
   yield* jsonList("warnings", plan.warnings, (w: string) => w);
   yield `  "summary": ${JSON.stringify(plan.summary)},\n`;
   yield `  "safety": ${JSON.stringify(plan.safety)}\n}\n`;
@@ -94,11 +97,12 @@ export function planText(plan: Plan, options: PlanTextOptions = {}): string {
 function* planTextLines(plan: Plan, options: PlanTextOptions): Generator<string> {
   const paint = (code: string, text: string) => (options.color ? `\u001b[${code}m${text}\u001b[0m` : text);
   const s = plan.summary;
-  if (s.grants + s.revokes === 0 && s.stateOnly === 0) yield "No changes. Redshift grants match Lake Formation.\n";
+  if (s.grants + s.revokes + s.adopted === 0 && s.stateOnly === 0) yield "No changes. Redshift grants match Lake Formation.\n";
   else {
     yield* changeLines(plan, paint);
     if (s.stateOnly > 0) yield `\n  ${s.stateOnly} recorded grant(s) on objects or grantees that no longer exist will be forgotten.\n`;
   }
+  yield* ownershipLines(plan);
   if (plan.pending.length > 0) {
     yield "\nPending (missing in the target; granted by a later run once they exist):\n";
     for (const p of plan.pending) yield `  ~ ${describeGrant(p)} to ${describeGrantee(p)}: ${pendingText(p)}\n`;
@@ -144,7 +148,31 @@ function* policyLines(plan: Plan): Generator<string> {
 /** One line: what reconcile prints instead of the whole plan. */
 export function planSummaryText(plan: Plan): string {
   const s = plan.summary;
-  return `Plan: ${s.grants} to grant, ${s.revokes} to revoke, ${s.pending} pending, ${s.unchanged} unchanged.`;
+  const adopt = s.adopted > 0 ? `, ${s.adopted} to adopt` : "";
+  const unmanaged = s.unmanaged > 0 ? `, ${s.unmanaged} unmanaged` : "";
+  return `Plan: ${s.grants} to grant, ${s.revokes} to revoke${adopt}, ${s.pending} pending, ${s.unchanged} unchanged${unmanaged}.`;
+}
+
+/** Held grants the plan records as the service's own (`~ adopt`): state rows only, no SQL. */
+export function adoptedGrants(plan: Plan): Grant[] {
+  return planParts(plan).steps.flatMap((step) => step.records.filter((r) => r.adopt === true).map((r) => r.grant));
+}
+
+/** `~ adopt` lines, the unmanaged-access count, and the grantees whose ownership mode is not `recorded`. */
+function* ownershipLines(plan: Plan): Generator<string> {
+  const adopted = adoptedGrants(plan);
+  if (adopted.length > 0) {
+    yield "\nAdopt (held already, exactly as Lake Formation allows: recorded as the service's own, no SQL):\n";
+    for (const g of adopted) yield `  ~ adopt ${describeGrant(g)} to ${describeGrantee(g)}\n`;
+  }
+  if (plan.unmanaged.length > 0) {
+    const revoked = plan.unmanaged.filter((u) => u.mode === "authoritative").length;
+    yield `\nUnmanaged access: ${plan.unmanaged.length} held grant(s) on managed schemas that no policy explains (${revoked} revoked by authoritative ownership); details in --format json, GET /plan or \`access\`.\n`;
+  }
+  const owned = plan.ownership.filter((o) => o.mode !== "recorded");
+  if (owned.length > 0) {
+    yield `\nOwnership (every other grantee: recorded): ${owned.map((o) => `${o.grantee.kind} ${terminalText(o.grantee.name)}: ${o.mode}`).join(", ")}\n`;
+  }
 }
 
 function describeGrant(grant: Grant): string {

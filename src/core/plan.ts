@@ -6,6 +6,7 @@ export type {
   Change,
   ChangeOp,
   ChangeReason,
+  GranteeOwnership,
   PendingGrant,
   PendingReason,
   Plan,
@@ -14,5 +15,6 @@ export type {
   PlanSummary,
   RecordChange,
   SafetyVerdict,
+  UnmanagedGrant,
 } from "./plan/types.js";
 export type { Grantee, Privilege } from "./grants.js";

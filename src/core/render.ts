@@ -98,8 +98,22 @@ export function* iterateBatches(plan: Plan, options: RenderOptions): Generator<B
   const { steps, fresh } = planParts(plan);
   const packer = new BatchPacker(limits, options.stateStatements, splitUnit(options.dialect, maxBytes, perStatement));
   const batchOf = (packed: PackedBatch): Batch => ({ statements: packed.statements, changes: packed.steps.flatMap((s) => s.changes), records: packed.records });
-  for (const unit of renderUnits(steps, fresh, options.dialect, perStatement, maxBytes)) {
-    for (const packed of packer.push(unit)) yield batchOf(packed);
+  const lanes = renderUnits(steps, fresh, options.dialect, perStatement, maxBytes);
+  for (const unit of lanes.early()) for (const packed of packer.push(unit)) yield batchOf(packed);
+  // Column changes fill the statements a batch of merged grants leaves free, and the reverse.
+  const columns = lanes.columns();
+  const merged = lanes.merged();
+  let column = columns.next();
+  let grant = merged.next();
+  while (column.done !== true || grant.done !== true) {
+    if (column.done !== true && packer.tryAdd(column.value)) column = columns.next();
+    else if (grant.done !== true) {
+      for (const packed of packer.push(grant.value)) yield batchOf(packed);
+      grant = merged.next();
+    } else if (column.done !== true) {
+      for (const packed of packer.push(column.value)) yield batchOf(packed);
+      column = columns.next();
+    }
   }
   for (const packed of packer.finish()) yield batchOf(packed);
 }
@@ -116,11 +130,11 @@ function splitUnit(dialect: Dialect, maxBytes: number, maxObjects: number): Spli
 }
 
 /**
- * The plan's units in execution order, made as they are consumed: state-only corrections, revokes,
- * column changes, then grants merged per grantee and privilege (first grants from their rows, so
- * a first apply never holds a step per grant).
+ * The plan's units, made as they are consumed: state-only corrections, revokes, column changes,
+ * and grants merged per grantee and privilege (first grants from their rows, so a first apply
+ * never holds a step per grant).
  */
-function* renderUnits(steps: readonly PlanStep[], fresh: FreshGrants | null, dialect: Dialect, maxObjects: number, maxBytes: number): Generator<Unit> {
+function renderUnits(steps: readonly PlanStep[], fresh: FreshGrants | null, dialect: Dialect, maxObjects: number, maxBytes: number): UnitLanes {
   // op + grantee kind + privilege + object kind -> grantee name -> steps (or fresh grant indexes); no key string per step.
   const mergeable = new Map<string, Map<string, PlanStep[]>>();
   const freshGroups = new Map<string, Map<string, number[]>>();
@@ -175,18 +189,37 @@ function* renderUnits(steps: readonly PlanStep[], fresh: FreshGrants | null, dia
       compareStrings(a.object, b.object) ||
       (a.fresh === undefined ? 0 : 1) - (b.fresh === undefined ? 0 : 1),
   );
-  if (stateOnly.length > 0) yield { sql: [], steps: stateOnly };
-  for (const group of groups) if (group.op === "revoke") yield* mergeSteps(group.steps!, dialect, maxBytes, maxObjects, names);
-  yield* single;
-  for (const i of freshSingles) {
-    const step = fresh!.stepAt(i);
-    yield { sql: step.changes.flatMap((c) => renderColumnChunks(c, dialect, maxBytes)), steps: [step] };
-  }
-  for (const group of groups) {
-    if (group.op === "revoke") continue;
-    if (group.steps !== undefined) yield* mergeSteps(group.steps, dialect, maxBytes, maxObjects, names);
-    else yield* mergeFresh(group.fresh!, fresh!, dialect, maxBytes, maxObjects, names);
-  }
+  return {
+    *early() {
+      if (stateOnly.length > 0) yield { sql: [], steps: stateOnly };
+      for (const group of groups) if (group.op === "revoke") yield* mergeSteps(group.steps!, dialect, maxBytes, maxObjects, names);
+    },
+    *columns() {
+      yield* single;
+      for (const i of freshSingles) {
+        const step = fresh!.stepAt(i);
+        yield { sql: step.changes.flatMap((c) => renderColumnChunks(c, dialect, maxBytes)), steps: [step] };
+      }
+    },
+    *merged() {
+      for (const group of groups) {
+        if (group.op === "revoke") continue;
+        if (group.steps !== undefined) yield* mergeSteps(group.steps, dialect, maxBytes, maxObjects, names);
+        else yield* mergeFresh(group.fresh!, fresh!, dialect, maxBytes, maxObjects, names);
+      }
+    },
+  };
+}
+
+/**
+ * The plan's units in three lanes: state-only corrections and revokes first; then column changes
+ * (a statement each, few bytes) and merged grants (few statements, many bytes), which touch
+ * distinct slots and so may share batches in any order.
+ */
+interface UnitLanes {
+  early(): Generator<Unit>;
+  columns(): Generator<Unit>;
+  merged(): Generator<Unit>;
 }
 
 /** mergeSteps for first grants given by index: each chunk's steps are made when the chunk is reached. */

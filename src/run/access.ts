@@ -72,7 +72,7 @@ export async function computeExplanation(options: ReadOptions & { readonly reque
   const catalog = new CatalogIndex(result.snapshot, warehouseNames(config.mapping, executor.dialect));
   const glue = catalog.table(schema, table);
   if (glue === undefined) throw new SyncError("CONFIG_INVALID", `no catalog table maps to ${schema}.${table}`);
-  const granteeOf = granteeOfPrincipal(config.mapping, executor.dialect);
+  const granteeOf = granteeOfPrincipal(config.mapping, executor.dialect, result.snapshot.catalogId);
   const held = result.inventory.held.filter((g) => g.grantee.name === request.grantee && g.object.schema === schema && (g.object.table === table || g.object.table === null));
   const explanation = explainAccess({
     snapshot: result.snapshot,

@@ -1,10 +1,10 @@
 import { createHash } from "node:crypto";
-import { iterateBatches, type RenderOptions } from "../core/render.js";
+import { iterateBatches, MAX_BATCH_STATEMENTS, type RenderOptions } from "../core/render.js";
 import type { Plan } from "../core/plan.js";
 import { SyncError } from "../errors.js";
 import type { Lease } from "../lock/lock.js";
 import type { SqlExecutor } from "../warehouse/executor.js";
-import { renderStateStatements } from "../warehouse/state-store.js";
+import { fencedOut, fenceStatement, renderStateStatements } from "../warehouse/state-store.js";
 
 export type BatchOutcome = "applied" | "failed" | "notRun";
 
@@ -20,17 +20,29 @@ export interface ApplyOptions {
   readonly runId: string;
   readonly at: Date;
   readonly lease?: Lease;
+  /**
+   * Check the lease's fencing token inside each batch's transaction (state/fence.ts), so that a
+   * stale holder's batch fails on the target. Off for the `memory` lock, whose tokens restart with
+   * the process.
+   */
+  readonly fence?: boolean;
   /** After each committed batch: changes applied so far out of the plan's total. */
   readonly onBatch?: (appliedChanges: number, totalChanges: number) => void;
   /** Stops before the next batch when it returns true (graceful shutdown). */
   readonly shouldStop?: () => boolean;
 }
 
-/** How apply renders a plan for this executor. */
-function renderOptions(executor: SqlExecutor, options: Pick<ApplyOptions, "stateSchema" | "runId" | "at">): RenderOptions {
+/** The fencing statement each batch starts with, when fencing applies. */
+function fenceOf(options: ApplyOptions): string | null {
+  return options.fence === true && options.lease !== undefined ? fenceStatement(options.stateSchema, options.lease.fencingToken) : null;
+}
+
+/** How apply renders a plan for this executor: one statement of each batch is the fence's. */
+function renderOptions(executor: SqlExecutor, options: ApplyOptions): RenderOptions {
   return {
     dialect: executor.dialect,
-    stateStatements: (records) => renderStateStatements(executor.dialect, options.stateSchema, records, options.runId, options.at),
+    ...(fenceOf(options) === null ? {} : { maxBatchStatements: MAX_BATCH_STATEMENTS - 1 }),
+    stateStatements: (records) => renderStateStatements(executor.dialect, options.stateSchema, records, options.runId),
   };
 }
 
@@ -47,17 +59,18 @@ export async function applyPlan(executor: SqlExecutor, plan: Plan, options: Appl
   const outcomes: BatchOutcome[] = [];
   let grants = 0;
   let revokes = 0;
+  const fence = fenceOf(options);
   let index = 0;
   for (const batch of batches) {
     try {
       if (options.shouldStop?.()) throw new SyncError("TARGET_FAILED", `stopped before batch ${index + 1} (shutdown)`);
       options.lease?.assertHeld();
-      await executor.transaction(batch.statements, { token: batchToken(options.runId, index) });
+      await executor.transaction(fence === null ? batch.statements : [fence, ...batch.statements], { token: batchToken(options.runId, index) });
     } catch (cause) {
       outcomes.push("failed");
       // The rest is rendered only to be counted; nothing of it runs.
       for (const _ of batches) outcomes.push("notRun");
-      const error = cause instanceof SyncError ? cause : new SyncError("TARGET_FAILED", `batch ${index + 1} failed`, { cause });
+      const error = await batchError(executor, options, index, cause);
       return { batches: outcomes, appliedChanges: { grants, revokes }, error };
     }
     outcomes.push("applied");
@@ -69,6 +82,16 @@ export async function applyPlan(executor: SqlExecutor, plan: Plan, options: Appl
     options.onBatch?.(grants + revokes, plan.summary.grants + plan.summary.revokes);
   }
   return { batches: outcomes, appliedChanges: { grants, revokes } };
+}
+
+/** What a failed batch reports: LEASE_LOST when the fence refused it, else the failure itself. */
+async function batchError(executor: SqlExecutor, options: ApplyOptions, index: number, cause: unknown): Promise<SyncError> {
+  if (cause instanceof SyncError && cause.code !== "TARGET_FAILED") return cause;
+  if (fenceOf(options) !== null && options.lease !== undefined) {
+    const fenced = await fencedOut(executor, options.stateSchema, options.lease.fencingToken);
+    if (fenced !== null) return fenced;
+  }
+  return cause instanceof SyncError ? cause : new SyncError("TARGET_FAILED", `batch ${index + 1} failed`, { cause });
 }
 
 /** Deterministic per run and batch: a resubmission after a crash is recognised (Data API ClientToken, aws-facts §5.3). */

@@ -8,6 +8,7 @@ import { type DesiredState, mapEntitlements } from "../core/map.js";
 import { managedSchemas as managedSchemasOf } from "../core/access/warehouse-names.js";
 import type { TargetInventory } from "../warehouse/inventory-model.js";
 import { type Plan, planChanges } from "../core/plan.js";
+import { listedColumns, narrowToListedColumns } from "../core/plan/unlisted-columns.js";
 import { resolvePolicies } from "../core/resolve.js";
 import { ownershipResolver } from "../core/ownership.js";
 import type { SqlExecutor } from "../warehouse/executor.js";
@@ -70,7 +71,8 @@ export async function computePlan(options: {
   // External (Spectrum) schemas are Lake Formation's own business: never reported or revoked as unmanaged.
   const managedSchemas = managedSchemasOf(snapshot, config.mapping, executor.dialect, inventory.externalSchemas);
   progress("planning");
-  const doable = withoutExternalObjects(desired.columns, desired.registry, inventory);
+  const external = withoutExternalObjects(desired.columns, desired.registry, inventory);
+  const doable = narrowToListedColumns(external.desired, desired.registry, inventory, listedColumns(snapshot, config.mapping, executor.dialect));
   const plan = await timed("plan", () =>
     planChanges({
       desired: doable.desired,
@@ -78,12 +80,13 @@ export async function computePlan(options: {
       recorded,
       inventory,
       dialect: executor.dialect,
+      policies: desired.policies,
       policyCount: snapshot.policies.length,
       safety: config.safety,
       force: options.force ?? false,
       ownership: ownershipResolver(config.ownership),
       managedSchemas,
-      diagnostics: [...sourceWarnings.map(warning), ...entitlements.diagnostics, ...desired.diagnostics, ...doable.diagnostics],
+      diagnostics: [...sourceWarnings.map(warning), ...entitlements.diagnostics, ...desired.diagnostics, ...external.diagnostics, ...doable.diagnostics],
     }),
   );
   const catalogHash = createHash("sha256").update(JSON.stringify(snapshot)).digest("hex");

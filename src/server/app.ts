@@ -8,6 +8,7 @@ import type { AccessFilter, AccessReport } from "../run/access.js";
 import type { RunSummary } from "../run/reconcile.js";
 import type { RunRecord } from "../warehouse/state-store.js";
 import { hasReportCredentials, hasWebhookCredentials, isReportAuthorized, isWebhookAuthorized } from "./auth.js";
+import type { EventReads } from "./event-reads.js";
 import { createServerMetrics, type ServerMetrics } from "./metrics.js";
 import { type RouteDoc, openApiRoutes } from "./routes/openapi.js";
 import { healthRoutes } from "./routes/health.js";
@@ -35,6 +36,10 @@ export interface ServerDeps {
   readonly runReconcile: (trigger: RunTrigger) => Promise<RunSummary>;
   /** A fresh dry run; must not write anything. */
   readonly computePlan: () => Promise<Plan>;
+  /** A dry run over the last snapshot without reading the source, and when that snapshot was read; null: none yet. */
+  readonly cachedPlan?: () => Promise<{ readonly plan: Plan; readonly readAt: Date } | null>;
+  /** Records what an accepted webhook event names, for the incremental run it queues (absent: every run is full). */
+  readonly noteEvent?: (reads: Exclude<EventReads, { kind: "ignore" }>) => void;
   /** The current effective access (GET /access); must not write anything. */
   readonly computeAccess: (filter: AccessFilter) => Promise<AccessReport>;
   readonly listRuns: (limit: number) => Promise<readonly RunRecord[]>;
@@ -77,6 +82,17 @@ export async function buildApp(deps: ServerDeps): Promise<FastifyInstance> {
     // Per-request lines add nothing to our own structured logs (FSTDEP023: the top-level option is deprecated).
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: deps.server.bodyLimitBytes,
+    // A slow client (a body trickling in, an idle socket) is cut off instead of holding a socket.
+    requestTimeout: deps.server.requestTimeoutMs,
+    connectionTimeout: deps.server.connectionTimeoutMs,
+    // Node 20 honours requestTimeout only when given to the http server's constructor (fastify sets it
+    // afterwards), and checks it on connectionsCheckingInterval (default 30 s): check often enough.
+    http: {
+      requestTimeout: deps.server.requestTimeoutMs,
+      connectionsCheckingInterval: Math.max(250, Math.min(5000, Math.floor(deps.server.requestTimeoutMs / 4))),
+    },
+    // Once the run queue has stopped (preClose), the remaining sockets go; no request keeps the process up.
+    forceCloseConnections: true,
   });
   const metrics = createServerMetrics(clock);
   const runQueue = createRunQueue({
@@ -107,8 +123,9 @@ export async function buildApp(deps: ServerDeps): Promise<FastifyInstance> {
     const ok = auth === "webhook" ? isWebhookAuthorized(request.headers, deps.server.webhook) : isReportAuthorized(request.headers, deps.server);
     if (!ok) throw new SyncError("UNAUTHORIZED", "missing or wrong credentials");
   });
-  app.addHook("onClose", async () => {
-    await runQueue.shutdown();
+  // preClose, not onClose: onClose runs only after every socket closed, and a slow client must not delay the run's stop.
+  app.addHook("preClose", async () => {
+    await stopRunQueue(runQueue, deps.server.shutdownGraceMs, deps.logger);
   });
 
   if (!hasWebhookCredentials(deps.server.webhook)) {
@@ -126,12 +143,31 @@ export async function buildApp(deps: ServerDeps): Promise<FastifyInstance> {
   return app;
 }
 
+/**
+ * No new runs; the running one stops before its next batch. Waits at most `graceMs`: a run stuck
+ * past it (its batch is bounded by the target's own timeouts) is left behind, so that shutdown
+ * goes on and the lease is released rather than renewed forever.
+ */
+async function stopRunQueue(queue: RunQueue, graceMs: number, logger: Logger): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<"expired">((resolve) => {
+    timer = setTimeout(() => resolve("expired"), graceMs);
+  });
+  try {
+    const outcome = await Promise.race([queue.shutdown().then(() => "stopped" as const), expired]);
+    if (outcome === "expired") logger.error({ graceMs }, "the running run did not stop within server.shutdownGraceMs; shutting down without it");
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** SyncError -> its status with {code, message}; fastify's client errors keep their status; anything else is a 500 without details. */
 function errorHandler(this: FastifyInstance, error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
   if (error instanceof SyncError) {
     if (error.code === "UNAUTHORIZED") {
       const scheme = request.routeOptions.config.auth === "report" ? 'Bearer realm="lf-redshift-sync"' : 'Basic realm="lf-redshift-sync"';
-      void reply.header("www-authenticate", scheme);
+      // The body may still be arriving: answer, then close, so an unauthenticated sender holds no socket.
+      void reply.header("www-authenticate", scheme).header("connection", "close");
     } else {
       this.log.warn({ code: error.code, url: request.url }, error.message);
     }

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { PARTITION_CHANGE_TYPES } from "./event-reads.js";
 
 /**
  * The change events the webhook reacts to (aws-facts §4.1). config/deploy's EventBridge rule lists
@@ -113,6 +114,8 @@ export function classifyEvent(event: EventEnvelope): EventClass {
   }
   if (event.source === GLUE_SOURCE && GLUE_STATE_CHANGES.has(detailType)) {
     const detail = glueStateChangeDetailSchema.parse(event.detail);
+    // Partition-only changes (the config/deploy rule filters them too): no column, tag or grant moves (issue 11).
+    if (PARTITION_CHANGE_TYPES.includes(detail.typeOfChange ?? "")) return { relevant: false, reason: `${detail.typeOfChange}: partitions only` };
     return { relevant: true, name: detail.typeOfChange === undefined ? detailType : `${detailType}: ${detail.typeOfChange}` };
   }
   return { relevant: false, reason: `detail-type "${detailType}" cannot change grants` };

@@ -6,6 +6,8 @@ export type WebhookOutcome = "accepted" | "duplicate" | "ignored" | "invalid" | 
 export interface ServerMetrics {
   readonly registry: Registry;
   readonly webhookEvents: Counter<"outcome">;
+  /** Event handling by kind: ignored (nothing to do), incremental, full (issue 11). */
+  readonly eventRuns: Counter<"kind">;
   recordRun(outcome: RunSummary | { readonly crashed: unknown }): void;
   setQueueDepth(waiting: number, running: number): void;
 }
@@ -43,6 +45,13 @@ export function createServerMetrics(now: () => Date): ServerMetrics {
     labelNames: ["outcome"],
     registers: [registry],
   });
+  const eventRuns = new Counter({
+    name: "lfsync_runs_by_kind_total",
+    help: "Events that needed no run (ignored), incremental runs, and full runs (scheduled or event-triggered)",
+    labelNames: ["kind"],
+    registers: [registry],
+  });
+  for (const kind of ["ignored", "incremental", "full"]) eventRuns.inc({ kind }, 0);
   const queueDepth = new Gauge({
     name: "lfsync_run_queue_depth",
     help: "Runs waiting to start (at most 1)",
@@ -60,6 +69,7 @@ export function createServerMetrics(now: () => Date): ServerMetrics {
   return {
     registry,
     webhookEvents,
+    eventRuns,
     recordRun(outcome) {
       if ("crashed" in outcome) {
         runFailures.inc({ code: "INTERNAL" });

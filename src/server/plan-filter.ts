@@ -26,16 +26,23 @@ export function filterPlan(plan: Plan, filter: PlanFilter): Plan {
   const steps = plan.steps
     .map((s) => ({ changes: s.changes.filter(keep), records: s.records.filter((r) => keep(r.grant)) }))
     .filter((s) => s.changes.length > 0 || s.records.length > 0);
+  // A filtered plan names only the policies its changes and pending grants refer to.
+  const referred = new Set([...changes, ...pending].flatMap((g) => g.because));
   return {
     ...plan,
     changes,
     steps,
     pending,
+    policies: plan.policies.filter((p) => referred.has(p.id)),
+    unmanaged: plan.unmanaged.filter(keep),
+    ownership: plan.ownership.filter((o) => filter.grantee === undefined || o.grantee.name === filter.grantee),
     summary: {
       ...plan.summary,
       grants: changes.filter((c) => c.op === "grant").length,
       revokes: changes.filter((c) => c.op === "revoke").length,
       pending: pending.length,
+      unmanaged: plan.unmanaged.filter(keep).length,
+      adopted: steps.reduce((n, s) => n + (s.records.some((r) => r.adopt === true) ? 1 : 0), 0),
     },
   };
 }

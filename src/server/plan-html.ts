@@ -1,3 +1,4 @@
+import { ownershipSections } from "./plan-html-ownership.js";
 import { createHash } from "node:crypto";
 import { compareStrings, type Grant } from "../core/grants.js";
 import { type Change, type ChangeReason, iterateChanges, type PendingGrant, type Plan } from "../core/plan.js";
@@ -141,6 +142,8 @@ function* pageParts(plan: Plan, options: PlanHtmlOptions): Generator<string> {
     count("pending", s.pending, "pending"),
     count("unchanged", s.unchanged, "unchanged"),
     s.stateOnly > 0 ? count("state-only", s.stateOnly, "recorded grants to forget") : "",
+    s.adopted > 0 ? count("adopted", s.adopted, "to adopt (no SQL)") : "",
+    count("unmanaged", s.unmanaged, "unmanaged (no policy explains)"),
     `</section>`,
     safetyBanner(plan),
     filters(plan),
@@ -151,6 +154,7 @@ function* pageParts(plan: Plan, options: PlanHtmlOptions): Generator<string> {
   else yield* changeGroups(iterateChanges(plan), policyIds);
   yield `\n<h2>Pending</h2>\n`;
   yield plan.pending.length === 0 ? `<p class="empty">Nothing pending.</p>` : pendingTable(plan.pending, policyIds);
+  yield* ownershipSections(plan);
   yield* policySection(plan.policies);
   yield `\n<h2>Warnings</h2>\n`;
   yield plan.warnings.length === 0 ? `<p class="empty">No warnings.</p>` : `<ul>${plan.warnings.map((w) => `<li data-testid="warning">${escapeHtml(w)}</li>`).join("")}</ul>`;

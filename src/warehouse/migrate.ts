@@ -5,7 +5,7 @@ import { fileURLToPath } from "node:url";
 import { quoteIdent, quoteLiteral } from "../core/sql.js";
 import { SyncError } from "../errors.js";
 import type { SqlExecutor } from "./executor.js";
-import { stateTableExists, timestampLiteral } from "./state-store.js";
+import { stateTableExists, timestampLiteral } from "./state/sql.js";
 
 /**
  * Creates and upgrades the state schema (DESIGN §4.3) from numbered files in `migrations/`, through
@@ -63,9 +63,10 @@ export function migrationStatements(text: string, stateSchema: string): string[]
     .filter((statement) => statement !== "");
 }
 
+/** Looked up in pg_namespace: information_schema.schemata lists only schemas the user has a privilege on. */
 export async function stateSchemaExists(executor: SqlExecutor, stateSchema: string): Promise<boolean> {
   const rows = await executor.query(
-    `SELECT 1 AS present FROM information_schema.schemata WHERE schema_name = ${quoteLiteral(stateSchema, executor.dialect)}`,
+    `SELECT 1 AS present FROM pg_catalog.pg_namespace WHERE nspname = ${quoteLiteral(stateSchema, executor.dialect)}`,
   );
   return rows.length > 0;
 }

@@ -1,7 +1,7 @@
 import { compareStrings, type RecordedGrant } from "../core/grants.js";
 import { quoteIdent, quoteLiteral } from "../core/sql.js";
 import type { SqlExecutor } from "./executor.js";
-import { recordedGrantsOf, stateTableExists } from "./state-store.js";
+import { GRANT_SLOT_COLUMNS, recordedGrantsOf, stateTableExists } from "./state-store.js";
 
 /** Objects of an incremental run's scope, in Redshift names: schema-level rows of `schemas`, every row of `tables`. */
 export interface StateScope {
@@ -15,7 +15,6 @@ const TABLES_PER_QUERY = 500;
 /**
  * The recorded grants of some objects only (an incremental run reads its scope, not the whole
  * state), and how many slots the whole state records (the revoke ratio is a share of all of them).
- * Reads `grant_slots` only: every run moves the rows of migration 0001's `grants` there first.
  */
 export async function readRecordedScope(
   executor: SqlExecutor,
@@ -25,9 +24,7 @@ export async function readRecordedScope(
   if (!(await stateTableExists(executor, stateSchema, "grant_slots"))) return { grants: [], total: 0 };
   const d = executor.dialect;
   const from = `${quoteIdent(stateSchema)}.grant_slots`;
-  const select =
-    "SELECT grantee_kind, grantee, schema_name, table_name, privilege, because, run_id, CAST(granted_at AS VARCHAR(40)) AS granted_at," +
-    ` columns, CAST(NULL AS VARCHAR(512)) AS column_name FROM ${from} WHERE `;
+  const select = `SELECT ${GRANT_SLOT_COLUMNS} FROM ${from} WHERE `;
   const list = (values: readonly string[]) => values.map((v) => quoteLiteral(v, d)).join(", ");
   const queries: string[] = [];
   if (scope.schemas.length > 0) queries.push(`${select}table_name IS NULL AND schema_name IN (${list(scope.schemas)})`);
@@ -40,7 +37,7 @@ export async function readRecordedScope(
     }
   }
   const [counted, ...parts] = await Promise.all([
-    executor.query(`SELECT COUNT(DISTINCT slot_key) AS slots FROM ${from}`),
+    executor.query(`SELECT COUNT(*) AS slots FROM (SELECT DISTINCT grantee_kind, grantee, schema_name, table_name, privilege FROM ${from}) s`),
     ...queries.map((sql) => executor.query(sql)),
   ]);
   return { grants: recordedGrantsOf(parts.flat()), total: Number(counted?.[0]?.slots ?? 0) };

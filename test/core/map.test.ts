@@ -39,9 +39,34 @@ const rows: readonly Row[] = [
     grants: ["group analyst SELECT sales.orders", "group analyst USAGE sales"],
   },
   {
-    situation: "IAM role path/Analyst -> group analyst (role name, lower-cased)",
+    situation: "IAM role with a path (team/Analyst) -> unmapped by default: warning naming the path, nothing granted",
     policies: [policy("arn:aws:iam::123456789012:role/team/Analyst", "TABLE", { access: ["public"] }, ["SELECT"])],
-    grants: ["group analyst SELECT sales.orders", "group analyst USAGE sales"],
+    grants: [],
+    diagnostic: /warning: principal arn:aws:iam::123456789012:role\/team\/Analyst has no grantee mapping \(a role with an IAM path/,
+  },
+  {
+    situation: "a role of another account (external-partner/Analyst) never becomes the local group analyst",
+    policies: [policy("arn:aws:iam::999999999999:role/external-partner/Analyst", "TABLE", { access: ["public"] }, ["SELECT"])],
+    grants: [],
+    diagnostic: /principal arn:aws:iam::999999999999:role\/external-partner\/Analyst belongs to account 999999999999, not to 123456789012: not mapped/,
+  },
+  {
+    situation: "a role of another account without a path -> not mapped either",
+    policies: [policy("arn:aws:iam::999999999999:role/analyst", "TABLE", { access: ["public"] }, ["SELECT"])],
+    grants: [],
+    diagnostic: /belongs to account 999999999999, not to 123456789012/,
+  },
+  {
+    situation: "mapping.accounts lists the other account -> its role is mapped by the rules",
+    policies: [policy("arn:aws:iam::999999999999:role/partner", "TABLE", { access: ["public"] }, ["SELECT"])],
+    mapping: { accounts: ["123456789012", "999999999999"] },
+    grants: ["group partner SELECT sales.orders", "group partner USAGE sales"],
+  },
+  {
+    situation: "an explicit mapping of another account's principal is honoured",
+    policies: [policy("arn:aws:iam::999999999999:role/partner", "TABLE", { access: ["public"] }, ["SELECT"])],
+    mapping: { principals: { "arn:aws:iam::999999999999:role/partner": "partner_readers" } },
+    grants: ["group partner_readers SELECT sales.orders", "group partner_readers USAGE sales"],
   },
   {
     situation: "explicit map wins over the rules",
@@ -49,9 +74,25 @@ const rows: readonly Row[] = [
     grants: ["group bi_team SELECT sales.orders", "group bi_team USAGE sales"],
   },
   {
-    situation: "explicit map to a role",
+    situation: "explicit map to a role, folded as Redshift folds identifiers (BI -> bi)",
+    mapping: { principals: { [analyst]: { name: "BI", kind: "role" } } },
+    grants: ["role bi SELECT sales.orders", "role bi USAGE sales"],
+  },
+  {
+    situation: "explicit map in postgres keeps the case (quoted names are not folded there)",
+    dialect: "postgres",
     mapping: { principals: { [analyst]: { name: "BI", kind: "role" } } },
     grants: ["role BI SELECT sales.orders", "role BI USAGE sales"],
+  },
+  {
+    situation: "folding is ASCII only: ÄNALYSTS -> Änalysts in redshift",
+    mapping: { principals: { [analyst]: "ÄNALYSTS" } },
+    grants: ["group Änalysts SELECT sales.orders", "group Änalysts USAGE sales"],
+  },
+  {
+    situation: "the byte limit applies to the folded name: 127 x 'A' -> fine in redshift",
+    mapping: { principals: { [analyst]: "A".repeat(127) } },
+    grants: [`group ${"a".repeat(127)} SELECT sales.orders`, `group ${"a".repeat(127)} USAGE sales`],
   },
   {
     situation: "rule with $1, lower-cased by default",
@@ -60,7 +101,14 @@ const rows: readonly Row[] = [
     grants: ["role u_alice SELECT sales.orders", "role u_alice USAGE sales"],
   },
   {
-    situation: "rule with lowercase: false keeps the case",
+    situation: "rule with lowercase: false -> still folded in redshift (it stores u_alice)",
+    policies: [policy("arn:aws:iam::123456789012:user/Alice", "TABLE", { access: ["public"] }, ["SELECT"])],
+    mapping: { principalRules: [{ match: "^arn:aws:iam::\\d{12}:user/(.+)$", grantee: "u_$1", lowercase: false }] },
+    grants: ["group u_alice SELECT sales.orders", "group u_alice USAGE sales"],
+  },
+  {
+    situation: "rule with lowercase: false keeps the case in postgres",
+    dialect: "postgres",
     policies: [policy("arn:aws:iam::123456789012:user/Alice", "TABLE", { access: ["public"] }, ["SELECT"])],
     mapping: { principalRules: [{ match: "^arn:aws:iam::\\d{12}:user/(.+)$", grantee: "u_$1", lowercase: false }] },
     grants: ["group u_Alice SELECT sales.orders", "group u_Alice USAGE sales"],
@@ -207,18 +255,21 @@ const rows: readonly Row[] = [
     policies: [policy(role("x"), "TABLE", { a: ["1"] }, ["SELECT"]), policy(role("y"), "TABLE", { b: ["1"] }, ["SELECT"])],
     mapping: { principals: { [role("x")]: "bi", [role("y")]: "bi" } },
     grants: ["group bi SELECT sales.orders(amount,id)", "group bi USAGE sales"],
+    diagnostic: /warning: principals .*role\/x, .*role\/y all map to group "bi", which holds the union .* \(configured\)/,
   },
   {
     situation: "two principals mapped to one group: subset + full -> full",
     policies: [policy(role("x"), "TABLE", { pii: ["true"] }, ["SELECT"]), policy(role("y"), "TABLE", { access: ["public"] }, ["SELECT"])],
     mapping: { principals: { [role("x")]: "bi", [role("y")]: "bi" } },
     grants: ["group bi SELECT sales.orders", "group bi USAGE sales"],
+    diagnostic: /all map to group "bi"/,
   },
   {
     situation: "two principals mapped to one group: full + subset -> full",
     policies: [policy(role("y"), "TABLE", { access: ["public"] }, ["SELECT"]), policy(role("x"), "TABLE", { pii: ["true"] }, ["SELECT"])],
     mapping: { principals: { [role("x")]: "bi", [role("y")]: "bi" } },
     grants: ["group bi SELECT sales.orders", "group bi USAGE sales"],
+    diagnostic: /all map to group "bi"/,
   },
 ];
 

@@ -183,6 +183,8 @@ describe("the image's contents, assembled and run without Docker", () => {
     writeFileSync(
       join(dir, "catalog.yaml"),
       [
+        // The catalog's own account: the default rule maps only its principals.
+        'catalogId: "123456789012"',
         "tags:",
         "  access: [public, internal, restricted]",
         '  pii: ["true", "false"]',

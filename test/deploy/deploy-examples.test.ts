@@ -205,7 +205,7 @@ describe("the EventBridge rule", () => {
         eventSource: c.eventSource,
         eventName: c.eventName,
         databaseName: "sales",
-        typeOfChange: "UpdateTable",
+        typeOfChange: c.eventName === "CreatePartition" ? "BatchCreatePartition" : "UpdateTable",
         ...(c.errorCode === undefined ? {} : { errorCode: c.errorCode }),
       });
       const relevant = classifyEvent(event).relevant;
@@ -328,6 +328,8 @@ function matchesPattern(pattern: Record<string, unknown>, value: unknown): boole
     return rulePart.some((allowed: unknown) => {
       if (typeof allowed === "string") return object[key] === allowed;
       if (typeof allowed === "object" && allowed !== null && "exists" in allowed && Object.keys(allowed).length === 1) return (allowed.exists === true) === key in object;
+      // EventBridge: anything-but matches a present value outside the list.
+      if (typeof allowed === "object" && allowed !== null && "anything-but" in allowed) return key in object && !(allowed["anything-but"] as unknown[]).includes(object[key]);
       throw new Error(`matchesPattern does not know ${JSON.stringify(allowed)}`);
     });
   });

@@ -6,6 +6,7 @@ import { granteeSql } from "../../src/core/render.js";
 import { qualifiedName, quoteIdent } from "../../src/core/sql.js";
 import { createLogger } from "../../src/log.js";
 import { createMemoryLock } from "../../src/lock/memory-lock.js";
+import { planJsonText, planText } from "../../src/core/plan-report.js";
 import { computeAccess } from "../../src/run/access.js";
 import { computePlan } from "../../src/run/compute-plan.js";
 import { mirrorCatalog } from "../../src/run/demo.js";
@@ -70,6 +71,8 @@ describe.each(targetBackends())("brownfield adoption against $name", (backend) =
       expect(recorded.plan.summary.adopted).toBe(0);
       expect(recorded.plan.unmanaged.map((u) => `${u.why} ${u.mode} ${u.privilege} ${u.object.table}`)).toEqual(["noPolicy recorded SELECT secrets"]);
       expect(recorded.plan.ownership.find((o) => o.grantee.name === analyst.name)?.mode).toBe("recorded");
+      expect(planText(recorded.plan)).toContain("Unmanaged access: 1 held grant(s)");
+      expect((JSON.parse(planJsonText(recorded.plan)) as { unmanaged: unknown[] }).unmanaged).toHaveLength(1);
       expect((await reconcile(run("recorded"))).status).toBe("succeeded");
       expect(await held(executor)).toEqual(before);
       const report = await computeAccess(run("recorded"));
@@ -79,6 +82,8 @@ describe.each(targetBackends())("brownfield adoption against $name", (backend) =
       const adopt = await computePlan(run("adopt"));
       expect(adopt.plan.changes).toEqual([]);
       expect(adopt.plan.summary.adopted).toBe(2);
+      expect(planText(adopt.plan)).toContain(`~ adopt SELECT ON brown.orders to group ${analyst.name}`);
+      expect(planText(adopt.plan)).toContain(`Ownership (every other grantee: recorded): group ${analyst.name}: adopt`);
       expect(adopt.plan.steps.flatMap((s) => s.records).filter((r) => r.adopt === true).map((r) => `${r.grant.privilege} ${r.grant.object.table ?? r.grant.object.schema}`)).toEqual(["USAGE brown", "SELECT orders"]);
       const adopted = await reconcile(run("adopt"));
       expect(adopted.status).toBe("succeeded");

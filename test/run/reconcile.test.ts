@@ -267,36 +267,3 @@ describe.each(targetBackends())("reconcile against $name", (backend) => {
     }
   });
 });
-
-// PGlite only: the SQL of the move is the state store's, tested on every backend in state-store.test.ts.
-describe.each(targetBackends().slice(0, 1))("reconcile after an upgrade from migration 0001 on $name", (backend) => {
-  it("reads grants recorded a row per column, then moves them to one row per slot without changing a privilege", async () => {
-    const { executor, config, lock, logger, source } = await openScenario(backend);
-    const state = quoteIdent("lfsync");
-    try {
-      expect((await reconcile({ config, source, executor, lock, logger })).error).toBeNull();
-      const access = await actualAccess(executor, GRANTEES);
-      // Rewrite the state as 0001 kept it: a row per column of a column grant, nothing in grant_slots.
-      await executor.transaction([
-        `INSERT INTO ${state}.grants (grant_key, grantee_kind, grantee, schema_name, table_name, column_name, privilege, because, run_id, granted_at)
-           SELECT 'k' || s.slot_key || COALESCE(c.name, ''), s.grantee_kind, s.grantee, s.schema_name, s.table_name, c.name, s.privilege, s.because, s.run_id, s.granted_at
-             FROM ${state}.grant_slots s
-             LEFT JOIN LATERAL json_array_elements_text(s.columns::json) AS c(name) ON TRUE`,
-        `DELETE FROM ${state}.grant_slots`,
-      ]);
-      const legacy = Number((await executor.query(`SELECT COUNT(*) AS n FROM ${state}.grants`))[0]!.n);
-      expect(legacy).toBeGreaterThan(0);
-
-      const planned = await computePlan({ config, source, executor });
-      expect(planned.plan.changes).toEqual([]);
-      expect((await reconcile({ config, source, executor, lock, logger })).error).toBeNull();
-      expect(Number((await executor.query(`SELECT COUNT(*) AS n FROM ${state}.grants`))[0]!.n)).toBe(0);
-      expect(Number((await executor.query(`SELECT COUNT(*) AS n FROM ${state}.grant_slots`))[0]!.n)).toBeGreaterThan(0);
-      expect(await actualAccess(executor, GRANTEES)).toEqual(access);
-      expect((await computePlan({ config, source, executor })).plan.changes).toEqual([]);
-    } finally {
-      await lock.close();
-      await executor.close();
-    }
-  });
-});

@@ -196,7 +196,10 @@ export function cloudTrailEvent(eventName: string, extra: { source?: string; eve
       eventSource: extra.eventSource ?? (source === "aws.glue" ? "glue.amazonaws.com" : "lakeformation.amazonaws.com"),
       eventName,
       awsRegion: "eu-west-1",
-      requestParameters: { resource: { table: { databaseName: "sales", name: "orders" } } },
+      // Grants name an LF-tag policy; grants on named resources change nothing this service follows.
+      requestParameters: /Permissions$/.test(eventName)
+        ? { resource: { lFTagPolicy: { resourceType: "TABLE", expression: [{ tagKey: "access", tagValues: ["public"] }] } } }
+        : { resource: { table: { databaseName: "sales", name: "orders" } } },
       ...(extra.errorCode === undefined ? {} : { errorCode: extra.errorCode, errorMessage: "denied" }),
     },
   };

@@ -153,7 +153,7 @@ describe("GET /plan in a headless browser", () => {
     const loaded = await page.goto(`${server.url}/plan`);
     expect(loaded?.status()).toBe(200);
     expect(loaded?.headers()["content-type"]).toMatch(/^text\/html/);
-  }, 120_000);
+  }, 300_000);
 
   afterAll(async () => {
     await browser?.close();

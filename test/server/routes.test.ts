@@ -164,12 +164,12 @@ describe("report, run log, health, metrics and OpenAPI routes", () => {
       paths: Record<string, Record<string, { summary?: string; security: unknown[]; parameters?: { name: string; in: string }[]; requestBody?: unknown }>>;
     };
     expect(doc.openapi).toBe("3.1.0");
-    expect(Object.keys(doc.paths).sort()).toEqual(["/healthz", "/metrics", "/openapi.json", "/plan", "/readyz", "/runs", "/runs/{id}", "/webhooks/lakeformation"]);
+    expect(Object.keys(doc.paths).sort()).toEqual(["/access", "/healthz", "/metrics", "/openapi.json", "/plan", "/readyz", "/runs", "/runs/{id}", "/webhooks/lakeformation"]);
     for (const methods of Object.values(doc.paths)) for (const op of Object.values(methods)) expect(op.summary).toBeTruthy();
     const webhook = doc.paths["/webhooks/lakeformation"]!.post!;
     expect(webhook.security).toEqual([{ apiKey: [] }, { basic: [] }]);
     expect(JSON.stringify(webhook.requestBody)).toContain('"detail-type"');
-    expect(doc.paths["/plan"]!.get!.parameters?.map((p) => `${p.in}:${p.name}`)).toEqual(["query:grantee", "query:schema"]);
+    expect(doc.paths["/plan"]!.get!.parameters?.map((p) => `${p.in}:${p.name}`)).toEqual(["query:grantee", "query:schema", "query:refresh"]);
     expect(doc.paths["/runs/{id}"]!.get!.parameters?.map((p) => `${p.in}:${p.name}`)).toEqual(["path:id"]);
     expect(doc.paths["/healthz"]!.get!.security).toEqual([]);
   });

@@ -1,10 +1,10 @@
-import { execFile, spawn } from "node:child_process";
+import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { createReadStream, createWriteStream, existsSync, readFileSync } from "node:fs";
 import { mkdir, rename, rm, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { arch, platform, tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { promisify } from "node:util";
 import { createBrotliDecompress } from "node:zlib";
@@ -87,6 +87,8 @@ async function stagePackagedChromium(): Promise<BrowserBinary> {
       await untarBrotli(join(bin, "swiftshader.tar.br"), scratch);
       await untarBrotli(join(bin, "fonts.tar.br"), scratch);
       await untarBrotli(join(bin, "al2023.tar.br"), join(scratch, "al2023"));
+      // The package's fonts.conf points at /tmp/fonts (AWS Lambda's layout): point it at ours.
+      await writeFile(join(scratch, "fonts.conf"), fontsConf(home));
       await writeFile(join(scratch, ".ready"), `@sparticuz/chromium@${version}\n`);
       await rename(scratch, home);
     } catch (error) {
@@ -97,22 +99,26 @@ async function stagePackagedChromium(): Promise<BrowserBinary> {
     }
   }
   const executablePath = join(home, "chromium");
-  const env: Record<string, string> = { FONTCONFIG_PATH: join(home, "fonts") };
+  const env: Record<string, string> = { FONTCONFIG_PATH: home };
   if (await missesSharedLibraries(executablePath)) {
     env.LD_LIBRARY_PATH = [join(home, "al2023", "lib"), process.env.LD_LIBRARY_PATH].filter((p) => p !== undefined && p !== "").join(":");
   }
   return { executablePath, origin: "@sparticuz/chromium", env };
 }
 
+function fontsConf(home: string): string {
+  return `<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "fonts.dtd">\n<fontconfig>\n  <dir>${join(home, "fonts")}</dir>\n  <cachedir>${join(home, "fonts-cache")}</cachedir>\n</fontconfig>\n`;
+}
+
+/** Unpacks a .tar.br with the system's tar (tar may stop reading before the archive's padding, so not through a pipe). */
 async function untarBrotli(archive: string, into: string): Promise<void> {
-  const tar = spawn("tar", ["-x", "-C", into], { stdio: ["pipe", "ignore", "pipe"] });
-  let stderr = "";
-  tar.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = new Promise<void>((resolve, reject) => {
-    tar.once("error", reject);
-    tar.once("close", (code) => (code === 0 ? resolve() : reject(new Error(`tar -x of ${archive} exited ${code}: ${stderr}`))));
-  });
-  await Promise.all([pipeline(createReadStream(archive), createBrotliDecompress(), tar.stdin), exited]);
+  const tarFile = join(into, `${basename(archive, ".br")}.partial`);
+  await pipeline(createReadStream(archive), createBrotliDecompress(), createWriteStream(tarFile));
+  try {
+    await promisify(execFile)("tar", ["-x", "-f", tarFile, "-C", into]);
+  } finally {
+    await rm(tarFile, { force: true });
+  }
 }
 
 /** True when the dynamic loader cannot find a library the binary needs (or ldd is not there to say). */

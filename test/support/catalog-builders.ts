@@ -46,7 +46,7 @@ export function catalog(parts: {
   policies: readonly PolicyEntry[];
   expressions?: Readonly<Record<string, Expression>>;
 }): CatalogSnapshot {
-  return { tags: {}, databases: parts.databases, expressions: parts.expressions ?? {}, policies: parts.policies };
+  return { catalogId: ACCOUNT, tags: {}, databases: parts.databases, expressions: parts.expressions ?? {}, policies: parts.policies };
 }
 
 export function defaultMapping(overrides: Record<string, unknown> = {}): MappingConfig {

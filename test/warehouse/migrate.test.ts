@@ -54,20 +54,26 @@ describe.each(executorBackends())("migrations on $name", (backend) => {
       alreadyApplied: [],
     });
     expect(await stateSchemaExists(executor, "state_a")).toBe(true);
-    expect(await tablesOf("state_a")).toEqual(["grant_slots", "grants", "migrations", "runs", "tag_assignments"]);
+    expect(await tablesOf("state_a")).toEqual(["grant_slots", "lease_fence", "migrations", "runs", "tag_assignments"]);
     expect(await executor.query("SELECT version, name, applied_at FROM state_a.migrations ORDER BY version")).toEqual([
       { version: "0001", name: "0001_init.sql", applied_at: "2026-11-23T19:00:00.000Z" },
-      { version: "0002", name: "0002_grant_slots.sql", applied_at: "2026-11-23T19:00:00.000Z" },
     ]);
+    expect(await executor.query("SELECT fencing_token FROM state_a.lease_fence")).toEqual([{ fencing_token: "0" }]);
 
     expect(await runMigrations(executor, "state_a")).toEqual({ applied: [], alreadyApplied: files });
     expect(await pendingMigrations(executor, "state_a")).toEqual([]);
     expect(await executor.query("SELECT count(*) AS n FROM state_a.migrations")).toEqual([{ n: String(files.length) }]);
   });
 
+  it("finds a schema it has no privilege on (pg_namespace, not information_schema)", async () => {
+    await executor.query("CREATE SCHEMA hidden_state");
+    await executor.query("REVOKE ALL ON SCHEMA hidden_state FROM PUBLIC");
+    expect(await stateSchemaExists(executor, "hidden_state")).toBe(true);
+  });
+
   it("quotes a state schema name that needs quoting", async () => {
     await runMigrations(executor, 'Odd "State"; --', { dir });
-    expect(await tablesOf('Odd "State"; --')).toContain("grants");
+    expect(await tablesOf('Odd "State"; --')).toContain("grant_slots");
   });
 
   it("applies a new file after the applied ones, in version order", async () => {
@@ -77,9 +83,9 @@ describe.each(executorBackends())("migrations on $name", (backend) => {
     expect(await pendingMigrations(executor, "state_b", { dir })).toEqual(["0003_extra.sql", "0010_later.sql"]);
     expect(await runMigrations(executor, "state_b", { dir })).toEqual({
       applied: ["0003_extra.sql", "0010_later.sql"],
-      alreadyApplied: ["0001_init.sql", "0002_grant_slots.sql"],
+      alreadyApplied: ["0001_init.sql"],
     });
-    expect(await tablesOf("state_b")).toEqual(["extra", "grant_slots", "grants", "later", "migrations", "runs", "tag_assignments"]);
+    expect(await tablesOf("state_b")).toEqual(["extra", "grant_slots", "later", "lease_fence", "migrations", "runs", "tag_assignments"]);
   });
 
   it("refuses when an applied file changed", async () => {

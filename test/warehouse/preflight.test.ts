@@ -1,10 +1,11 @@
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isSyncError } from "../../src/errors.js";
 import type { Row, SqlExecutor } from "../../src/warehouse/executor.js";
 import { createPgliteExecutor, createPostgresExecutor, type PostgresExecutor } from "../../src/warehouse/postgres-executor.js";
 import { checkTargetPermissions, permissionProblem, permissionQueries } from "../../src/warehouse/preflight.js";
 import { createTestDatabase, startPostgres, type RunningPostgres } from "../support/postgres.js";
 import { failureOf } from "../support/failure.js";
+import { openRedshift, SYNC_SECRET, type RedshiftTarget } from "./redshift-target.js";
 
 
 /** Roles are per cluster: created once, whichever database comes first. */
@@ -121,6 +122,7 @@ function recorded(answers: { user: Row[]; notOwned: Row[] }): SqlExecutor & { se
     seen,
     async query(sql) {
       seen.push(sql);
+      if (sql.includes("FROM svv_system_privileges")) return [{ identity_name: "sync" }];
       return sql.includes("FROM pg_user WHERE usename = current_user") ? answers.user : answers.notOwned;
     },
     async transaction() {
@@ -138,7 +140,7 @@ describe("checkTargetPermissions (redshift dialect)", () => {
   });
 
   it("reads ownership from pg_namespace, pg_tables and pg_views within the scope", () => {
-    const sql = permissionQueries("redshift", { schemas: ["sales", "o'brien"], excludeSchemas: ["lfsync"] }).notOwned;
+    const sql = permissionQueries("redshift", { schemas: ["sales", "o'brien"], excludeSchemas: ["lfsync"] }).notOwned.join("\n");
     expect(sql).toContain("FROM pg_tables WHERE");
     expect(sql).toContain("tableowner <> current_user");
     expect(sql).toContain("FROM pg_views WHERE");
@@ -147,7 +149,7 @@ describe("checkTargetPermissions (redshift dialect)", () => {
     expect(sql).toContain("nspname NOT IN ('lfsync')");
   });
 
-  it("says exactly what a non-superuser is missing, including SYSLOG ACCESS", async () => {
+  it("says exactly what a non-superuser is missing, including ACCESS SYSTEM TABLE", async () => {
     const executor = recorded({
       user: [{ user_name: "sync", is_superuser: false }],
       notOwned: [
@@ -161,12 +163,65 @@ describe("checkTargetPermissions (redshift dialect)", () => {
       "sync is not a superuser and cannot grant on 1 schema it does not own: sales (owner etl); " +
         "1 table it does not own: sales.orders (owner etl). Column-level grants need the table owner or a superuser. " +
         "Fix: make it a superuser (ALTER USER sync CREATEUSER), or transfer ownership (ALTER TABLE ... OWNER TO sync) " +
-        "and also grant it SYSLOG ACCESS UNRESTRICTED so the SVV_* privilege views show every group and role.",
+        "and also grant it ACCESS SYSTEM TABLE so the SVV_* privilege views show every group and role.",
     );
   });
 
   it("accepts a non-superuser that owns everything in scope", () => {
     expect(permissionProblem("redshift", [{ user_name: "sync", is_superuser: false }], [])).toBeNull();
     expect(permissionProblem("redshift", [{ user_name: "sync", is_superuser: "t" }], [{ kind: "table" }])).toBeNull();
+  });
+});
+
+describe("checkTargetPermissions in Redshift mode: who can see every identity's privileges", () => {
+  let target: RedshiftTarget;
+  let sync: SqlExecutor;
+  beforeAll(async () => {
+    target = await openRedshift();
+    await target.setup([
+      "CREATE USER sync PASSWORD DISABLE",
+      "CREATE SCHEMA sales",
+      "CREATE TABLE sales.orders (id int)",
+      "ALTER SCHEMA sales OWNER TO sync",
+      "ALTER TABLE sales.orders OWNER TO sync",
+      "CREATE GROUP analyst",
+      "GRANT SELECT ON sales.orders TO GROUP analyst",
+    ]);
+    sync = target.executorAs(SYNC_SECRET);
+  });
+  afterAll(async () => {
+    await sync.close();
+    await target.close();
+  });
+
+  it("refuses an owner that is not a superuser and lacks ACCESS SYSTEM TABLE: it would see no grant of analyst", async () => {
+    // What the inventory would read as sync: nothing, so every revoke would be skipped.
+    expect(await sync.query("SELECT identity_name FROM svv_relation_privileges WHERE namespace_name = 'sales'")).toEqual([]);
+    const error = await failureOf(checkTargetPermissions(sync, { schemas: ["sales"] }));
+    expect(isSyncError(error) && error.code).toBe("TARGET_PERMISSION");
+    expect(error.message).toMatch(/^sync is neither a superuser nor holds ACCESS SYSTEM TABLE.*GRANT ACCESS SYSTEM TABLE TO sync/);
+  });
+
+  it("accepts the owner once it holds ACCESS SYSTEM TABLE, and a superuser as is", async () => {
+    await target.setup(["GRANT ACCESS SYSTEM TABLE TO sync"]);
+    try {
+      expect(await sync.query("SELECT identity_name FROM svv_relation_privileges WHERE namespace_name = 'sales'")).toEqual([{ identity_name: "analyst" }]);
+      await expect(checkTargetPermissions(sync, { schemas: ["sales"] })).resolves.toBeUndefined();
+      await expect(checkTargetPermissions(target.executor)).resolves.toBeUndefined();
+    } finally {
+      await target.setup(["REVOKE ACCESS SYSTEM TABLE FROM sync"]);
+    }
+  });
+
+  it("cuts a long schema list into statements under 100 KB", async () => {
+    await target.setup(["GRANT ACCESS SYSTEM TABLE TO sync"]);
+    try {
+      const schemas = ["sales", ...Array.from({ length: 4000 }, (_, i) => `schema_with_a_long_name_${String(i).padStart(5, "0")}`)];
+      await target.api.reset();
+      await expect(checkTargetPermissions(sync, { schemas })).resolves.toBeUndefined();
+      expect(Math.max(...target.api.statements().flatMap((s) => s.sqls.map((sql) => Buffer.byteLength(sql))))).toBeLessThan(100 * 1024);
+    } finally {
+      await target.setup(["REVOKE ACCESS SYSTEM TABLE FROM sync"]);
+    }
   });
 });

@@ -20,18 +20,10 @@ export interface RedshiftTarget {
   close(): Promise<void>;
 }
 
-/**
- * The local Data API endpoint in Redshift mode on an in-memory PGlite. Redshift's
- * PG_GET_LATE_BINDING_VIEW_COLS() (https://docs.aws.amazon.com/redshift/latest/dg/PG_GET_LATE_BINDING_VIEW_COLS.html)
- * is not in the endpoint's shim yet: it is added here, over the shim's record of late-binding views.
- */
+/** The local Data API endpoint in Redshift mode on an in-memory PGlite. */
 export async function openRedshift(options: RedshiftOptions = {}): Promise<RedshiftTarget> {
   const pglite = await PGlite.create();
   const api = await startLocalDataApi({ mode: "redshift", pglite, redshift: { secrets: { [SYNC_SECRET]: "sync" }, ...options } });
-  await pglite.exec(`CREATE OR REPLACE FUNCTION public.pg_get_late_binding_view_cols() RETURNS SETOF record LANGUAGE sql STABLE AS $$
-    SELECT n.nspname, c.relname, a.attname, format_type(a.atttypid, a.atttypmod)::varchar, a.attnum::int
-    FROM pg_redshift.late_binding_views l JOIN pg_class c ON c.oid = l.relid JOIN pg_namespace n ON n.oid = c.relnamespace
-      JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped $$`);
   const client = new RedshiftDataClient({ endpoint: api.endpoint, region: "us-east-1", credentials: { accessKeyId: "test", secretAccessKey: "test" } });
   const open = (extra: Record<string, string>): SqlExecutor =>
     createDataApiExecutor(dataApiTargetSchema.parse({ kind: "data-api", database: "dev", workgroupName: "wg", endpoint: api.endpoint, pollIntervalMs: 2, ...extra }), { client });

@@ -7,7 +7,6 @@ import { readRecordedScope } from "../../src/warehouse/state-scope.js";
 import { createPgliteExecutor } from "../../src/warehouse/postgres-executor.js";
 import { grant } from "../support/catalog-builders.js";
 
-const AT = new Date("2026-01-02T03:04:05Z");
 
 describe("readRecordedScope", () => {
   let executor: SqlExecutor;
@@ -32,7 +31,7 @@ describe("readRecordedScope", () => {
       grant("a", "SELECT", "s.t2"),
       grant("a", "SELECT", "other.t1"),
     ];
-    await executor.transaction(renderStateStatements("postgres", "lfsync", grants.map((g) => ({ op: "record", grant: g, because: ["policy#0"] })), "run-1", AT));
+    await executor.transaction(renderStateStatements("postgres", "lfsync", grants.map((g) => ({ op: "record", grant: g, because: ["policy#0"] })), "run-1"));
     const scoped = await readRecordedScope(executor, "lfsync", { schemas: ["s"], tables: [{ schema: "s", table: "t1" }] });
     const all = await readRecordedGrants(executor, "lfsync");
     const inScope = (g: Grant) => (g.object.table === null ? g.object.schema === "s" : g.object.schema === "s" && g.object.table === "t1");

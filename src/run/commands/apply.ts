@@ -22,6 +22,7 @@ export async function applyCommand(config: Config, options: ApplyCommandOptions)
   const executor = await openTarget(config);
   const lock = openLock(config);
   const tty = process.stderr.isTTY === true;
+  const signals = stopOnSignal(logger);
   try {
     if (!options.yes && process.stdin.isTTY !== true) {
       throw new SyncError("CONFIG_INVALID", "apply asks for confirmation: run it in a terminal, or pass --yes");
@@ -38,14 +39,37 @@ export async function applyCommand(config: Config, options: ApplyCommandOptions)
       ...(tty ? { onBatch: (done: number, total: number) => process.stderr.write(`\r\u001b[Kapplying: ${done}/${total} changes`) } : {}),
       // The scheduled reconcile prints one summary line, not the whole plan (issue 13 item 5).
       confirm: (plan) => confirmPlan(plan, options.yes, tty, options.command !== "reconcile"),
+      shouldStop: signals.stopping,
     });
     if (tty) process.stderr.write("\r\u001b[K");
     process.stdout.write(`${summaryLine(summary)}\n`);
     return summary.error === null ? 0 : summary.error.exitCode;
   } finally {
+    signals.dispose();
     await lock.close();
     await executor.close();
   }
+}
+
+/**
+ * SIGTERM or SIGINT during a run, as `serve` does: the running batch finishes, no other starts, the
+ * run is recorded and the lease released, then the command exits. A second signal takes the default
+ * action (immediate exit): the handlers are gone after the first.
+ */
+function stopOnSignal(logger: Logger): { stopping: () => boolean; dispose: () => void } {
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    stopping = true;
+    dispose();
+    logger.warn({ signal }, "stopping: the running batch finishes, the run is recorded and the lease released (a second signal exits at once)");
+  };
+  const dispose = () => {
+    process.off("SIGTERM", onSignal);
+    process.off("SIGINT", onSignal);
+  };
+  process.on("SIGTERM", onSignal);
+  process.on("SIGINT", onSignal);
+  return { stopping: () => stopping, dispose };
 }
 
 /** Prints the plan (or its summary); asks for a literal "yes" unless told yes already or there is nothing to apply. */
@@ -55,8 +79,14 @@ async function confirmPlan(plan: Plan, yes: boolean, tty: boolean, wholePlan: bo
   else process.stdout.write(`${planSummaryText(plan)}\n`);
   if (yes || !plan.applyable) return true;
   const rl = createInterface({ input: process.stdin, output: process.stdout });
+  // Ctrl-C at the prompt reaches readline, not the process: it answers "no".
+  const interrupted = new AbortController();
+  rl.on("SIGINT", () => interrupted.abort());
   try {
-    return (await rl.question("\nApply these changes? Only 'yes' is accepted: ")).trim() === "yes";
+    return (await rl.question("\nApply these changes? Only 'yes' is accepted: ", { signal: interrupted.signal })).trim() === "yes";
+  } catch (error) {
+    if (interrupted.signal.aborted) return false;
+    throw error;
   } finally {
     rl.close();
   }

@@ -12,6 +12,7 @@ const OFFERS = ["text/html", "application/json", "text/plain"] as const;
 const querySchema = z.object({
   grantee: z.string().min(1).max(512).optional().describe("only this grantee (exact name)"),
   schema: z.string().min(1).max(512).optional().describe("only this schema (exact name)"),
+  refresh: z.enum(["0", "1"]).optional().describe("1: read the catalog again; otherwise the last snapshot is served, its age in x-snapshot-age-seconds"),
 });
 
 const policySchema = z.object({
@@ -32,8 +33,11 @@ const planJsonSchema = z.object({
   policies: z.array(policySchema),
   changes: z.array(grantSchema.extend({ op: z.enum(["grant", "revoke"]), reason: z.string() })),
   pending: z.array(grantSchema.extend({ missing: z.enum(["grantee", "schema", "table", "columns"]) })),
+  adopted: z.array(grantSchema.omit({ because: true })),
+  unmanaged: z.array(grantSchema.omit({ because: true }).extend({ why: z.enum(["noPolicy", "widerThanAllowed"]), mode: z.enum(["recorded", "adopt", "authoritative"]) })),
+  ownership: z.array(z.object({ grantee: z.object({ kind: z.enum(["group", "role"]), name: z.string() }), mode: z.enum(["recorded", "adopt", "authoritative"]) })),
   warnings: z.array(z.string()),
-  summary: z.object({ grants: z.number(), revokes: z.number(), pending: z.number(), unchanged: z.number(), stateOnly: z.number() }),
+  summary: z.object({ grants: z.number(), revokes: z.number(), pending: z.number(), unchanged: z.number(), stateOnly: z.number(), adopted: z.number(), unmanaged: z.number() }),
   safety: z.object({ refused: z.boolean(), forced: z.boolean(), reasons: z.array(z.string()) }),
 });
 const errorSchema = z.object({ code: z.string(), message: z.string() });
@@ -74,8 +78,11 @@ export async function planRoutes(app: FastifyInstance): Promise<void> {
     async (request, reply) => {
       const type = preferredType(request.headers.accept, OFFERS);
       if (type === null) return reply.code(406).send({ code: "NOT_ACCEPTABLE", message: `GET /plan answers ${OFFERS.join(", ")}` });
-      const filter = request.query as PlanFilter;
-      const plan = filterPlan(await freshPlan(), filter);
+      const { refresh, ...filter } = request.query as PlanFilter & { refresh?: "0" | "1" };
+      // The last snapshot unless asked to refresh: a page view must not cost a full catalog read (issue 11).
+      const cached = refresh === "1" || app.deps.cachedPlan === undefined ? null : await app.deps.cachedPlan();
+      if (cached !== null) void reply.header("x-snapshot-age-seconds", String(Math.max(0, Math.round((app.clock().getTime() - cached.readAt.getTime()) / 1000))));
+      const plan = filterPlan(cached?.plan ?? (await freshPlan()), filter);
       void reply.header("vary", "accept").header("cache-control", "no-store");
       switch (type) {
         case "application/json":

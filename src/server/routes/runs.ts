@@ -16,6 +16,7 @@ const runSchema = z.object({
   pending: count,
   batchesApplied: count,
   batchesTotal: count,
+  errorCode: z.string().nullable(),
   message: z.string().nullable(),
 });
 const errorSchema = z.object({ code: z.string(), message: z.string() });

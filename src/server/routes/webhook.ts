@@ -1,5 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
+import { eventReads } from "../event-reads.js";
 import { classifyEvent, type EventEnvelope, eventEnvelopeSchema } from "../events.js";
 import type { WebhookOutcome } from "../metrics.js";
 import { createRecentIds } from "../recent-ids.js";
@@ -52,7 +53,7 @@ export async function webhookRoutes(app: FastifyInstance): Promise<void> {
       schema: {
         summary: "Lake Formation / Glue change event from an EventBridge API destination",
         description:
-          "Answers 202 at once. Relevant events (tag, permission and expression operations; Glue database and table changes) queue a full reconcile after a debounce window; bursts coalesce into at most one run in progress and one waiting. A retried event (same id) is a duplicate.",
+          "Answers 202 at once. Relevant events (tag, permission and expression operations; Glue database and table changes) queue a run after a debounce window: incremental when the event names what it changed, else a full reconcile (at most one per incremental.minFullRunIntervalSeconds); partition-only changes are ignored; bursts coalesce into at most one run in progress and one waiting. A retried event (same id) is a duplicate.",
         body: eventEnvelopeSchema,
         response: { 202: acceptedSchema, 400: errorSchema, 401: errorSchema, 413: errorSchema, 503: errorSchema },
       },
@@ -66,6 +67,12 @@ export async function webhookRoutes(app: FastifyInstance): Promise<void> {
         if (error instanceof z.ZodError) return reply.code(400).send({ code: "BAD_REQUEST", message: describeZodError(error, "body.detail") });
         throw error;
       }
+      // Partition-only changes, UpdateLFTag adding values, grants on named resources: nothing to run (issue 11).
+      const reads = verdict.relevant ? eventReads(event, verdict.name) : null;
+      if (reads?.kind === "ignore") {
+        verdict = { relevant: false as const, reason: reads.reason };
+        app.metrics.eventRuns.inc({ kind: "ignored" });
+      }
       if (!verdict.relevant) {
         count("ignored");
         request.log.debug({ eventId: event.id, reason: verdict.reason }, "webhook event ignored");
@@ -75,6 +82,7 @@ export async function webhookRoutes(app: FastifyInstance): Promise<void> {
         count("duplicate");
         return reply.code(202).send({ status: "duplicate", id: event.id, event: verdict.name });
       }
+      if (reads !== null && reads.kind !== "ignore") app.deps.noteEvent?.(reads);
       const run = app.runQueue.enqueue("webhook");
       if (run === "stopping") {
         // Not remembered: EventBridge retries, and the next instance runs it.

@@ -1,5 +1,5 @@
 /**
- * Redshift's system views (and PG_GET_LATE_BINDING_VIEW_COLS), as views over the PostgreSQL catalog in schema `pg_redshift` (hidden by
+ * Redshift's system views, as views over the PostgreSQL catalog in schema `pg_redshift` (hidden by
  * the `pg_` prefix, like Redshift's pg_internal). Columns as documented on each view's page,
  * https://docs.aws.amazon.com/redshift/latest/dg/r_<VIEW>.html. Groups are PostgreSQL roles named
  * `g/<group>` (identities.ts); DROP and ALTER, which PostgreSQL lacks, live in extra_privileges.
@@ -12,7 +12,7 @@ export const SHIM = "pg_redshift";
 /** Names a client may write unqualified (or as pg_catalog.<name>) that mean a shim view. */
 export const SHIM_VIEWS = new Set([
   "svv_relation_privileges", "svv_column_privileges", "svv_schema_privileges", "svv_roles", "svv_columns",
-  "svv_external_schemas", "svl_user_info", "pg_group", "pg_get_late_binding_view_cols",
+  "svv_external_schemas", "svl_user_info", "pg_group", "svv_system_privileges", "pg_get_late_binding_view_cols",
 ]);
 
 const identityName = (oid: string, r: string): string =>
@@ -93,6 +93,19 @@ const EXTERNAL_SCHEMAS = `CREATE OR REPLACE VIEW ${SHIM}.svv_external_schemas AS
     e.databasename::varchar AS databasename, e.options::varchar AS esoptions
   FROM ${SHIM}.external_schemas e JOIN pg_namespace n ON n.oid = e.nspoid`;
 
+/** r_SVV_SYSTEM_PRIVILEGES: ACCESS SYSTEM TABLE holders; a restricted user sees its own identities' rows. */
+const SYSTEM_PRIVILEGES = `CREATE OR REPLACE VIEW ${SHIM}.svv_system_privileges AS
+  SELECT 'ACCESS SYSTEM TABLE'::varchar AS system_privilege, r.oid::int AS identity_id, r.rolname::varchar AS identity_name,
+    (CASE WHEN r.rolcanlogin THEN 'user' ELSE 'role' END)::varchar AS identity_type
+  FROM ${SHIM}.system_access s JOIN pg_roles r ON r.oid = s.roleid
+  WHERE ${visible("r.oid")}`;
+
+/** PG_GET_LATE_BINDING_VIEW_COLS(): a record per column of every late-binding view (schema, view, column, type, number). */
+const LATE_BINDING_VIEW_COLS = `CREATE OR REPLACE FUNCTION ${SHIM}.pg_get_late_binding_view_cols() RETURNS SETOF record LANGUAGE sql STABLE AS $$
+  SELECT n.nspname, c.relname, a.attname, format_type(a.atttypid, a.atttypmod)::varchar, a.attnum::int
+  FROM ${SHIM}.late_binding_views l JOIN pg_class c ON c.oid = l.relid JOIN pg_namespace n ON n.oid = c.relnamespace
+    JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped $$`;
+
 /** r_SVL_USER_INFO: "visible only to superusers". */
 const USER_INFO = `CREATE OR REPLACE VIEW ${SHIM}.svl_user_info AS
   SELECT r.rolname::varchar AS usename, r.oid::int AS usesysid, r.rolcreatedb AS usecreatedb, r.rolsuper AS usesuper,
@@ -101,13 +114,6 @@ const USER_INFO = `CREATE OR REPLACE VIEW ${SHIM}.svl_user_info AS
     NULL::timestamp AS last_ddl_ts, 0 AS sessiontimeout, NULL::varchar AS external_user_id
   FROM pg_roles r
   WHERE r.rolcanlogin AND coalesce((SELECT rolsuper FROM pg_roles WHERE rolname = current_user), false)`;
-
-/** PG_GET_LATE_BINDING_VIEW_COLS: a row per column of every late-binding view; the caller names the columns, as documented. */
-const LATE_BINDING_COLS = `CREATE OR REPLACE FUNCTION ${SHIM}.pg_get_late_binding_view_cols()
-  RETURNS SETOF record LANGUAGE sql STABLE AS $$
-    SELECT n.nspname, c.relname, a.attname, format_type(a.atttypid, a.atttypmod)::varchar, a.attnum::int
-    FROM ${SHIM}.late_binding_views v JOIN pg_class c ON c.oid = v.relid JOIN pg_namespace n ON n.oid = c.relnamespace
-      JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped$$`;
 
 /** The statements that install the shim; run once by the backend's superuser, in one transaction. */
 export function shimStatements(): string[] {
@@ -123,8 +129,8 @@ export function shimStatements(): string[] {
     COLUMNS,
     EXTERNAL_SCHEMAS,
     USER_INFO,
-    `DROP FUNCTION IF EXISTS ${SHIM}.pg_get_late_binding_view_cols()`,
-    LATE_BINDING_COLS,
+    SYSTEM_PRIVILEGES,
+    LATE_BINDING_VIEW_COLS,
     `GRANT USAGE ON SCHEMA ${SHIM} TO PUBLIC`,
     `GRANT SELECT ON ALL TABLES IN SCHEMA ${SHIM} TO PUBLIC`,
     `GRANT INSERT, DELETE ON ${SHIM}.extra_privileges, ${SHIM}.late_binding_views TO PUBLIC`,

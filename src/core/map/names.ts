@@ -1,0 +1,95 @@
+import type { MappingConfig } from "../../config/schema.js";
+import { type Diagnostic, error } from "../diagnostics.js";
+import { compareStrings, type Dialect } from "../grants.js";
+
+/** Identifier limits in bytes (DESIGN §3): longer names are errors, never truncated. */
+export const MAX_IDENTIFIER_BYTES: Record<Dialect, number> = { redshift: 127, postgres: 63 };
+
+/**
+ * A name as the dialect stores it: Redshift folds ASCII letters to lower case, even in quoted
+ * identifiers (aws-facts §6.5, trap 9); PostgreSQL keeps quoted names as they are.
+ */
+export function foldName(name: string, dialect: Dialect): string {
+  return dialect === "redshift" ? name.replace(/[A-Z]+/g, (s) => s.toLowerCase()) : name;
+}
+
+/** Why a folded name cannot be an identifier of the dialect, or null when it can (never truncated). */
+export function invalidNameReason(folded: string, dialect: Dialect): string | null {
+  if (folded.length === 0) return "is empty";
+  if (folded.includes("\u0000")) return "contains NUL";
+  const max = MAX_IDENTIFIER_BYTES[dialect];
+  return Buffer.byteLength(folded, "utf8") > max ? `is longer than ${max} bytes (the ${dialect} limit)` : null;
+}
+
+/** A Glue name as the dialect stores it, or null when it cannot be a name there. */
+export function foldIdentifier(name: string, dialect: Dialect): string | null {
+  const folded = foldName(name, dialect);
+  return invalidNameReason(folded, dialect) === null ? folded : null;
+}
+
+export interface IdentifierMapper {
+  /** The name in the dialect, or null, reporting `what()` once as an error when null. */
+  readonly nameOf: (name: string, what: () => string) => string | null;
+  /** The same without reporting. */
+  readonly fold: (name: string) => string | null;
+}
+
+export function identifierMapper(dialect: Dialect, diagnostics: Diagnostic[]): IdentifierMapper {
+  const max = MAX_IDENTIFIER_BYTES[dialect];
+  const reported = new Set<string>();
+  // Names repeat across principals (one table, many grantees): map each distinct name once.
+  const cache = new Map<string, string | null>();
+  const fold = (name: string): string | null => {
+    let mapped = cache.get(name);
+    if (mapped === undefined) {
+      mapped = foldIdentifier(name, dialect);
+      cache.set(name, mapped);
+    }
+    return mapped;
+  };
+  const nameOf = (name: string, what: () => string): string | null => {
+    const mapped = fold(name);
+    if (mapped === null) {
+      const where = what();
+      if (!reported.has(where)) {
+        reported.add(where);
+        diagnostics.push(error(`${where}: name is empty, contains NUL or is longer than ${max} bytes (the ${dialect} limit): skipped, never truncated`));
+      }
+    }
+    return mapped;
+  };
+  return { nameOf, fold };
+}
+
+/** Glue database -> Redshift schema name before folding, or null when the database is not included. */
+export function schemaMapper(mapping: MappingConfig): (database: string) => string | null {
+  const isIncluded = globMatcher(mapping.databases.include);
+  const isExcluded = globMatcher(mapping.databases.exclude);
+  const cache = new Map<string, string | null>();
+  return (database) => {
+    let schema = cache.get(database);
+    if (schema === undefined) {
+      schema = !isIncluded(database) || isExcluded(database) ? null : Object.hasOwn(mapping.databases.rename, database) ? mapping.databases.rename[database]! : database;
+      cache.set(database, schema);
+    }
+    return schema;
+  };
+}
+
+/**
+ * `*` (any run of characters) and `?` (one character) over whole Glue names. Glue names may contain
+ * `/`, which path-glob libraries treat as a separator that `*` cannot cross.
+ */
+export function globMatcher(patterns: readonly string[]): (name: string) => boolean {
+  if (patterns.length === 0) return () => false;
+  const body = patterns
+    .map((p) => [...p].map((ch) => (ch === "*" ? ".*" : ch === "?" ? "." : ch.replace(/[\\^$.|+()[\]{}]/g, "\\$&"))).join(""))
+    .join("|");
+  const regex = new RegExp(`^(?:${body})$`, "su");
+  return (name) => regex.test(name);
+}
+
+/** compareStrings with null (invalid names, dropped later) last. */
+export function compareNullable(a: string | null, b: string | null): number {
+  return a === null ? (b === null ? 0 : 1) : b === null ? -1 : compareStrings(a, b);
+}
