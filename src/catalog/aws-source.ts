@@ -85,7 +85,8 @@ async function readAwsCatalog(
   }));
 
   const snapshot: CatalogSnapshot = {
-    ...(catalogId === undefined ? {} : { catalogId }),
+    // The mapper maps only principals of this account: the configured id, else the one Glue reports.
+    ...(catalog.catalogId === undefined ? {} : { catalogId: catalog.catalogId }),
     tags,
     databases,
     expressions: named.expressions,

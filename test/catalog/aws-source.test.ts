@@ -186,6 +186,12 @@ describe("aws source: reading a whole account", () => {
     expect(warnings).toEqual([]);
     expect(d.glueMock.commandCalls(GetDatabasesCommand)[0]?.args[0].input.CatalogId).toBeUndefined();
   });
+  it("without a configured catalogId, names the account Glue reports (the mapper maps only that account's principals)", async () => {
+    const d = awsDoubles();
+    salesAccount(d);
+    const { snapshot } = await sourceOver(d, { catalogId: undefined }).read();
+    expect(snapshot.catalogId).toBe(ACCOUNT);
+  });
 });
 
 describe("aws source: policies", () => {

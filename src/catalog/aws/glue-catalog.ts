@@ -17,6 +17,8 @@ export interface GlueDatabase {
 export interface GlueCatalog {
   readonly databases: readonly GlueDatabase[];
   readonly warnings: readonly string[];
+  /** The account the databases belong to (Glue's Database.CatalogId), when none was configured. */
+  readonly catalogId?: string;
 }
 
 /**
@@ -29,6 +31,7 @@ export async function readGlueCatalog(glue: GlueClient, catalogId: string | unde
     glue.send(new GetDatabasesCommand({ CatalogId: catalogId, NextToken })),
   );
   const names: string[] = [];
+  let ownerId: string | undefined;
   for (const database of pages.flatMap((p) => p.DatabaseList ?? [])) {
     const name = database.Name ?? "";
     if (database.TargetDatabase !== undefined) {
@@ -39,6 +42,7 @@ export async function readGlueCatalog(glue: GlueClient, catalogId: string | unde
       continue;
     }
     names.push(name);
+    ownerId ??= database.CatalogId;
   }
   names.sort(compareStrings);
   const perDatabase = await mapLimited(names, concurrency, (name) => readTables(glue, catalogId, name));
@@ -46,6 +50,7 @@ export async function readGlueCatalog(glue: GlueClient, catalogId: string | unde
     databases: names.map((name, i) => ({ name, tables: perDatabase[i]?.tables ?? [] })),
     // In database order, not completion order: two reads of one catalog must say the same thing.
     warnings: [...warnings, ...perDatabase.flatMap((d) => d.warnings)],
+    ...((catalogId ?? ownerId) === undefined ? {} : { catalogId: (catalogId ?? ownerId)! }),
   };
 }
 
