@@ -39,6 +39,10 @@ export interface EndpointState {
 export type Operation = (input: Record<string, unknown>) => unknown;
 
 export function operations(state: EndpointState): Record<string, Operation> {
+  return { ...submitOperations(state), ...readOperations(state) };
+}
+
+function submitOperations(state: EndpointState): Record<string, Operation> {
   return {
     ExecuteStatement(input) {
       const sql = input.Sql;
@@ -59,6 +63,11 @@ export function operations(state: EndpointState): Record<string, Operation> {
       if (state.maxBatchBytes !== null && total > state.maxBatchBytes) throw validation("Cannot process query string larger than 100kB");
       return submit(state, "BatchExecuteStatement", input, sqls as string[]);
     },
+  };
+}
+
+function readOperations(state: EndpointState): Record<string, Operation> {
+  return {
     DescribeStatement(input) {
       const { statement, sub, position } = lookup(state, input.Id);
       if (sub === null) return describe(statement, state.parts.meter);

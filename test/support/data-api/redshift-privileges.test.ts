@@ -95,6 +95,10 @@ describe("Redshift mode: external schemas and late-binding views", () => {
     expect(await db.error("GRANT USAGE ON SCHEMA lake TO ROLE pricing")).toBeNull();
   });
 
+  it("lists the late-binding view's columns in pg_get_late_binding_view_cols()", async () => {
+    expect(await db.rows("SELECT view_schema, view_name, col_name, col_num FROM pg_get_late_binding_view_cols() cols(view_schema name, view_name name, col_name name, col_type varchar, col_num int)")).toEqual([["shop", "late", "id", 1]]);
+  });
+
   it("refuses column grants on a late-binding view", async () => {
     expect(await db.error("GRANT SELECT (id) ON shop.late TO ROLE pricing")).toMatch(/late-binding view/);
   });

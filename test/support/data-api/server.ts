@@ -44,20 +44,8 @@ export interface LocalDataApiOptions extends BackendOptions {
 }
 
 export async function startLocalDataApi(options: LocalDataApiOptions = {}): Promise<LocalDataApi> {
-  const backend = await openBackend(options);
-  const redshift = options.mode === "redshift";
-  const mode = redshift ? redshiftMode(options.redshift ?? {}) : postgresMode;
-  await mode.install(backend);
-  const faults = options.faults ?? new FaultController();
-  const state: EndpointState = {
-    parts: { backend, mode, faults, meter: new ResultMeter(redshift ? redshiftLimits(options.redshift ?? {}) : POSTGRES_LIMITS) },
-    statements: new Map(),
-    tokens: new Map(),
-    pending: new Set(),
-    submitted: { statements: 0, batches: 0, sqlBytes: 0 },
-    connect: redshift ? connectDocumented(options.redshift ?? {}) : connectLoosely,
-    maxBatchBytes: redshift ? (options.redshift?.maxBatchBytes ?? null) : null,
-  };
+  const state = await openState(options);
+  const { backend, mode, faults } = state.parts;
   const traffic: Traffic = { calls: {}, requestBytes: 0, responseBytes: 0 };
   const handlers = operations(state);
 
@@ -112,6 +100,23 @@ export async function startLocalDataApi(options: LocalDataApiOptions = {}): Prom
       await Promise.allSettled([...state.pending]);
       await backend.close();
     },
+  };
+}
+
+async function openState(options: LocalDataApiOptions): Promise<EndpointState> {
+  const backend = await openBackend(options);
+  const redshift = options.mode === "redshift";
+  const mode = redshift ? redshiftMode(options.redshift ?? {}) : postgresMode;
+  await mode.install(backend);
+  const faults = options.faults ?? new FaultController();
+  return {
+    parts: { backend, mode, faults, meter: new ResultMeter(redshift ? redshiftLimits(options.redshift ?? {}) : POSTGRES_LIMITS) },
+    statements: new Map(),
+    tokens: new Map(),
+    pending: new Set(),
+    submitted: { statements: 0, batches: 0, sqlBytes: 0 },
+    connect: redshift ? connectDocumented(options.redshift ?? {}) : connectLoosely,
+    maxBatchBytes: redshift ? (options.redshift?.maxBatchBytes ?? null) : null,
   };
 }
 
