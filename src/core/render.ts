@@ -124,6 +124,8 @@ function splitUnit(dialect: Dialect, maxBytes: number, maxObjects: number): Spli
     if (count <= 0 || count >= unit.steps.length) return null;
     const stateOnly = unit.sql.length === 0;
     if (!stateOnly && !unit.steps.every((s) => s.changes.length === 1 && s.changes[0]!.object.columns === null)) return null;
+    // A grantee move (grant and revoke of one slot) is one transaction: never cut.
+    if (!stateOnly && unit.steps.some((s) => s.changes[0]!.op !== unit.steps[0]!.changes[0]!.op)) return null;
     const part = (steps: readonly PlanStep[]): Unit[] => (stateOnly ? [{ sql: [], steps }] : mergeSteps(steps, dialect, maxBytes, maxObjects));
     return { head: part(unit.steps.slice(0, count)), tail: part(unit.steps.slice(count)) };
   };
@@ -141,6 +143,7 @@ function renderUnits(steps: readonly PlanStep[], fresh: FreshGrants | null, dial
   const single: Unit[] = [];
   const stateOnly: PlanStep[] = [];
   const names = new ObjectNames();
+  const moves = dialect === "redshift" ? pairMoves(steps, fresh) : NO_MOVES;
   const add = <T>(groups: Map<string, Map<string, T[]>>, combo: string, name: string, item: T) => {
     let byGrantee = groups.get(combo);
     if (byGrantee === undefined) groups.set(combo, (byGrantee = new Map()));
@@ -150,6 +153,7 @@ function renderUnits(steps: readonly PlanStep[], fresh: FreshGrants | null, dial
   };
   for (const step of steps) {
     const only = step.changes.length === 1 ? step.changes[0]! : null;
+    if (moves.steps.has(step)) continue;
     if (step.changes.length === 0) stateOnly.push(step);
     else if (only !== null && only.object.columns === null) {
       add(mergeable, `${only.op} ${only.grantee.kind} ${only.privilege} ${only.object.table === null ? "schema" : "table"}`, only.grantee.name, step);
@@ -160,6 +164,7 @@ function renderUnits(steps: readonly PlanStep[], fresh: FreshGrants | null, dial
   // First column grants stay one unit each, rendered when reached.
   const freshSingles: number[] = [];
   for (let i = 0; fresh !== null && i < fresh.length; i++) {
+    if (moves.fresh.has(i)) continue;
     if (fresh.hasColumns(i)) {
       freshSingles.push(i);
       continue;
@@ -192,6 +197,7 @@ function renderUnits(steps: readonly PlanStep[], fresh: FreshGrants | null, dial
   return {
     *early() {
       if (stateOnly.length > 0) yield { sql: [], steps: stateOnly };
+      for (const [grant, revoke] of moves.pairs) yield { sql: [grant, revoke].map((step) => renderChange(step.changes[0]!, dialect)), steps: [grant, revoke] };
       for (const group of groups) if (group.op === "revoke") yield* mergeSteps(group.steps!, dialect, maxBytes, maxObjects, names);
     },
     *columns() {
@@ -209,6 +215,52 @@ function renderUnits(steps: readonly PlanStep[], fresh: FreshGrants | null, dial
       }
     },
   };
+}
+
+interface Moves {
+  /** (grant step, revoke step) of one slot: the new grantee is granted before the old one is revoked. */
+  readonly pairs: readonly (readonly [PlanStep, PlanStep])[];
+  readonly steps: ReadonlySet<PlanStep>;
+  readonly fresh: ReadonlySet<number>;
+}
+
+const NO_MOVES: Moves = { pairs: [], steps: new Set(), fresh: new Set() };
+
+/**
+ * A principal moving between a group and a role of the same name (the usual Redshift migration):
+ * the role's grant and the group's revoke of one object and privilege become one unit, grant
+ * first, so they share a transaction and the principal never loses access (Redshift keeps groups
+ * and roles apart; on PostgreSQL they are one role, so this applies to the redshift dialect only).
+ */
+function pairMoves(steps: readonly PlanStep[], fresh: FreshGrants | null): Moves {
+  const key = (kind: string, name: string, object: ObjectRef, privilege: string) => `${kind}\u0000${name}\u0000${object.schema}\u0000${object.table ?? ""}\u0000${privilege}`;
+  const revokes = new Map<string, PlanStep>();
+  for (const step of steps) {
+    const c = step.changes.length === 1 ? step.changes[0]! : null;
+    if (c !== null && c.op === "revoke" && c.reason === "revokeBecauseNoPolicy" && c.object.columns === null) revokes.set(key(c.grantee.kind, c.grantee.name, c.object, c.privilege), step);
+  }
+  if (revokes.size === 0) return NO_MOVES;
+  const other = (kind: string) => (kind === "group" ? "role" : "group");
+  const pairs: [PlanStep, PlanStep][] = [];
+  const paired = new Set<PlanStep>();
+  const pairedFresh = new Set<number>();
+  const take = (k: string, grant: PlanStep): boolean => {
+    const revoke = revokes.get(k);
+    if (revoke === undefined || paired.has(revoke)) return false;
+    pairs.push([grant, revoke]);
+    paired.add(revoke).add(grant);
+    return true;
+  };
+  for (const step of steps) {
+    const c = step.changes.length === 1 ? step.changes[0]! : null;
+    if (c !== null && c.op === "grant" && c.object.columns === null) take(key(other(c.grantee.kind), c.grantee.name, c.object, c.privilege), step);
+  }
+  for (let i = 0; fresh !== null && i < fresh.length; i++) {
+    if (fresh.hasColumns(i)) continue;
+    const g = fresh.granteeAt(i);
+    if (take(key(other(g.kind), g.name, fresh.objectAt(i), fresh.privilegeAt(i)), fresh.stepAt(i))) pairedFresh.add(i);
+  }
+  return { pairs, steps: paired, fresh: pairedFresh };
 }
 
 /**

@@ -320,3 +320,43 @@ describe("batches for the redshift dialect: Data API limits, not PostgreSQL's lo
     }
   });
 });
+
+describe("render: a principal moving from a group to a role", () => {
+  const mover = (kind: "group" | "role") => ({ kind, name: "mover" });
+  const tables = ["a", "b", "c", "d", "e"];
+  const plan = planChanges(
+    planInput({
+      desired: [desired(mover("role"), "USAGE", "sales"), ...tables.map((t) => desired(mover("role"), "SELECT", `sales.${t}`))],
+      recorded: [recorded(mover("group"), "USAGE", "sales"), ...tables.map((t) => recorded(mover("group"), "SELECT", `sales.${t}`))],
+      inventory: inventory({
+        tables: Object.fromEntries(tables.map((t) => [`sales.${t}`, ["id"]])),
+        grantees: [mover("group"), mover("role")],
+        held: [grant(mover("group"), "USAGE", "sales"), ...tables.map((t) => grant(mover("group"), "SELECT", `sales.${t}`))],
+      }),
+    }),
+  );
+
+  it("grants the role before revoking the group, object by object, in one batch (transaction) each, even with tight batches", () => {
+    for (const maxBatchStatements of [2, 3, 40]) {
+      const batches = render(plan, "redshift", { maxBatchStatements });
+      const moved = new Set<string>();
+      for (const batch of batches) {
+        const sql = batch.statements.filter((s) => /^(GRANT|REVOKE) /.test(s));
+        for (const [i, s] of sql.entries()) {
+          const revoke = /^REVOKE (\w+) ON (.+) FROM GROUP "mover"$/.exec(s);
+          if (revoke === null) continue;
+          // The role's grant of the same object and privilege comes right before, in the same batch.
+          expect(sql[i - 1]).toBe(`GRANT ${revoke[1]} ON ${revoke[2]} TO ROLE "mover"`);
+          moved.add(`${revoke[1]} ${revoke[2]}`);
+        }
+      }
+      expect(moved.size).toBe(tables.length + 1);
+    }
+  });
+
+  it("leaves PostgreSQL alone: there a group and a role of one name are one role", () => {
+    const sql = render(plan, "postgres").flatMap((b) => b.statements).filter((s) => /^(GRANT|REVOKE) /.test(s));
+    expect(sql.some((s) => s.startsWith("REVOKE"))).toBe(true);
+    expect(sql.findIndex((s) => s.startsWith("REVOKE"))).toBeLessThan(sql.findIndex((s) => s.startsWith("GRANT")));
+  });
+});
