@@ -128,6 +128,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
       webhook: { apiKey: API_KEY, basicUser: BASIC.user, basicPassword: BASIC.password },
       reportToken: REPORT_TOKEN,
       debounceMs: options.debounceMs ?? 50,
+      readyCacheMs: 0,
       ...options.server,
     },
   });

@@ -182,6 +182,28 @@ describe("report, run log, health, metrics and OpenAPI routes", () => {
 });
 
 describe("GET /readyz", () => {
+  it("probes at most once per server.readyCacheMs, however many callers ask", async () => {
+    let probes = 0;
+    const cachedDb = await openTestDatabase();
+    const cachedApp = await startHarness({
+      executor: cachedDb,
+      server: { readyCacheMs: 60_000 },
+      checkReady: async () => {
+        probes++;
+        return [{ name: "target", ok: true }];
+      },
+    });
+    try {
+      const answers = await Promise.all(Array.from({ length: 50 }, () => cachedApp.app.inject({ url: "/readyz" })));
+      expect(answers.every((a) => a.statusCode === 200)).toBe(true);
+      await cachedApp.app.inject({ url: "/readyz" });
+      expect(probes).toBe(1);
+    } finally {
+      await cachedApp.close();
+      await cachedDb.close();
+    }
+  });
+
   it("is ready when source, target and lease answer, and says what failed otherwise", async () => {
     const dir = await mkdtemp(join(tmpdir(), "lfsync-readyz-"));
     // Nothing listens on port 1: a real client, a real refusal.
@@ -192,22 +214,25 @@ describe("GET /readyz", () => {
       const config = (path: string) => configSchema.parse({ source: { kind: "file", path }, target: { kind: "pglite" } });
       const ok = createReadiness(config(catalogPath), db);
       readiness = () => ok.check();
-      const good = await h.app.inject({ url: "/readyz" });
+      const good = await h.app.inject({ url: "/readyz", headers: bearer });
       expect(good.statusCode).toBe(200);
       expect(good.json()).toEqual({ status: "ready", checks: [{ name: "source", ok: true }, { name: "target", ok: true }, { name: "lease", ok: true }] });
 
       const missing = createReadiness(config(join(dir, "gone.yaml")), db);
       readiness = () => missing.check();
-      const bad = await h.app.inject({ url: "/readyz" });
+      const bad = await h.app.inject({ url: "/readyz", headers: bearer });
       expect(bad.statusCode).toBe(503);
       const body = bad.json() as { status: string; checks: { name: string; ok: boolean; message?: string }[] };
       expect(body.status).toBe("not ready");
       expect(body.checks.filter((c) => !c.ok).map((c) => c.name)).toEqual(["source"]);
       expect(body.checks[0]!.message).toContain("ENOENT");
+      // Without the report token: which part is down, never why.
+      const anonymous = (await h.app.inject({ url: "/readyz" })).json() as typeof body;
+      expect(anonymous.checks).toEqual([{ name: "source", ok: false }, { name: "target", ok: true }, { name: "lease", ok: true }]);
 
       const down = createReadiness(config(catalogPath), unreachable);
       readiness = () => down.check();
-      const noTarget = await h.app.inject({ url: "/readyz" });
+      const noTarget = await h.app.inject({ url: "/readyz", headers: bearer });
       expect(noTarget.statusCode).toBe(503);
       const checks = (noTarget.json() as typeof body).checks;
       expect(checks.filter((c) => !c.ok).map((c) => c.name)).toEqual(["target"]);
