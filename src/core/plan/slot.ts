@@ -59,7 +59,22 @@ export function decideSlot(input: SlotInput): SlotDecision {
     // "no column matches" (or no policy, or pending): revoke what this service recorded, nothing else.
     toNothing(input, outcome);
   }
+  warnColumnGrantsLost(input, outcome);
   return outcome.decision(allowed.pending);
+}
+
+/**
+ * PostgreSQL: `REVOKE p ON t` also takes away the grantee's column-level `p` on t, including
+ * column grants the service never made (aws-facts §7). They are not re-granted: the plan says so.
+ */
+function warnColumnGrantsLost(input: SlotInput, o: Outcome): void {
+  if (input.dialect !== "postgres" || input.held.columns.size === 0) return;
+  if (!o.changes.some((c) => c.op === "revoke" && c.object.columns === null)) return;
+  const regranted = new Set(o.changes.flatMap((c) => (c.op === "grant" ? (c.object.columns ?? []) : [])));
+  const lost = [...input.held.columns].filter((c) => !o.recordedColumns.has(c) && !regranted.has(c)).sort(compareStrings);
+  if (lost.length === 0) return;
+  const note = `${describeSlot(input.slot)}: the table-level REVOKE also removes column-level grants made outside the service on (${lost.join(", ")}); PostgreSQL has no way to keep them, grant them again by hand if they are wanted`;
+  o.warning = o.warning === undefined ? note : `${o.warning}; ${note}`;
 }
 
 interface Allowed {
