@@ -58,12 +58,17 @@ describe("serve command", () => {
   it("serves, runs on start (schedule) and on an event, and exits 0 on SIGTERM", async () => {
     expect((await fetch(`${url}/healthz`)).status).toBe(200);
     const runs = async () => ((await (await fetch(`${url}/runs`, { headers: { authorization: `Bearer ${REPORT_TOKEN}` } })).json()) as { runs: { command: string; status: string }[] }).runs;
-    await waitFor(async () => (await runs()).length === 1, 20_000);
+    // A run's row is written when it starts (status running) and finished when it ends: wait for the end.
+    const settled = async (n: number) => {
+      const list = await runs();
+      return list.length === n && list.every((r) => r.status !== "running");
+    };
+    await waitFor(() => settled(1), 20_000);
     expect(await runs()).toMatchObject([{ command: "schedule", status: "succeeded" }]);
 
     const response = await postEvent(url, cloudTrailEvent("CreateTable", { source: "aws.glue" }), { "x-api-key": API_KEY });
     expect(response.status).toBe(202);
-    await waitFor(async () => (await runs()).length === 2, 20_000);
+    await waitFor(() => settled(2), 20_000);
     expect((await runs())[0]).toMatchObject({ command: "webhook", status: "succeeded" });
 
     child.kill("SIGTERM");
