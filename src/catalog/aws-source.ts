@@ -1,5 +1,6 @@
 import { GlueClient } from "@aws-sdk/client-glue";
 import { LakeFormationClient } from "@aws-sdk/client-lakeformation";
+import type { AwsCredentialIdentityProvider } from "@aws-sdk/types";
 import type { Logger } from "pino";
 import type { AwsSourceConfig } from "../config/schema.js";
 import { readGlueCatalog } from "./aws/glue-catalog.js";
@@ -8,6 +9,7 @@ import { readTableTagsOrGone } from "./aws/vanished.js";
 import { mapLimited } from "./aws/limit.js";
 import { readNamedExpressions, readTagPolicies } from "./aws/lf-policies.js";
 import { readDatabaseTags, readTagOntology } from "./aws/lf-tags.js";
+import { sourceCredentials } from "./aws/sts.js";
 import type { CatalogSnapshot, CatalogSource, ColumnEntry, DatabaseEntry, SourceResult } from "./model.js";
 
 export interface AwsSourceOptions {
@@ -23,8 +25,10 @@ export interface AwsSourceOptions {
  * inheritance); keys and values are lower-cased, principals and names kept as AWS reports them.
  */
 export function createAwsSource(config: AwsSourceConfig, options: AwsSourceOptions = {}): CatalogSource {
-  const lakeFormation = options.lakeFormation ?? new LakeFormationClient(clientConfig(config, config.lakeFormationEndpoint));
-  const glue = options.glue ?? new GlueClient(clientConfig(config, config.glueEndpoint));
+  // One provider for both clients: one AssumeRole session, renewed before it expires.
+  const credentials = options.lakeFormation !== undefined && options.glue !== undefined ? undefined : sourceCredentials(config);
+  const lakeFormation = options.lakeFormation ?? new LakeFormationClient(clientConfig(config, config.lakeFormationEndpoint, credentials));
+  const glue = options.glue ?? new GlueClient(clientConfig(config, config.glueEndpoint, credentials));
   return {
     read: () => readAwsCatalog(config, lakeFormation, glue, options.logger),
     resources: awsResourceReader(lakeFormation, glue, config.catalogId),
@@ -32,14 +36,15 @@ export function createAwsSource(config: AwsSourceConfig, options: AwsSourceOptio
 }
 
 /**
- * Region and endpoint from the config, the default credential chain (the ECS task role), and
- * adaptive retry so throttled calls back off and are re-sent by the SDK (aws-facts §2.3: Lake
+ * Region and endpoint from the config; the assumed role's credentials when source.roleArn is set,
+ * else the default credential chain (the ECS task role); and adaptive retry so throttled calls back off and are re-sent by the SDK (aws-facts §2.3: Lake
  * Formation's rate limits are undocumented).
  */
-function clientConfig(config: AwsSourceConfig, endpoint: string | undefined) {
+function clientConfig(config: AwsSourceConfig, endpoint: string | undefined, credentials: AwsCredentialIdentityProvider | undefined) {
   return {
     ...(config.region === undefined ? {} : { region: config.region }),
     ...(endpoint === undefined ? {} : { endpoint }),
+    ...(credentials === undefined ? {} : { credentials }),
     retryMode: "adaptive",
     maxAttempts: config.maxAttempts,
   };
