@@ -30,16 +30,17 @@ export interface FakeAwsEndpoint {
   close(): Promise<void>;
 }
 
-export async function startFakeAwsEndpoint(reply: (operation: string, body: unknown) => FakeAwsReply): Promise<FakeAwsEndpoint> {
+/** `reply` may answer later (a Promise): tests of concurrency hold calls in flight. */
+export async function startFakeAwsEndpoint(reply: (operation: string, body: unknown) => FakeAwsReply | Promise<FakeAwsReply>): Promise<FakeAwsEndpoint> {
   const calls: string[] = [];
   const signers: RequestSigner[] = [];
   const server = createServer((req, res) => {
-    void readBody(req).then((text) => {
+    void readBody(req).then(async (text) => {
       const target = req.headers["x-amz-target"];
       const operation = typeof target === "string" ? (target.split(".").pop() ?? "") : (req.url ?? "/").slice(1).split("?")[0] ?? "";
       calls.push(operation);
       signers.push(requestSigner(operation, req));
-      const answer = reply(operation, text === "" ? {} : JSON.parse(text));
+      const answer = await reply(operation, text === "" ? {} : JSON.parse(text));
       const headers: Record<string, string> = { "content-type": typeof target === "string" ? "application/x-amz-json-1.1" : "application/json" };
       if (answer.errorType !== undefined) headers["x-amzn-errortype"] = answer.errorType;
       res.writeHead(answer.status, headers).end(JSON.stringify(answer.body));
