@@ -9,16 +9,18 @@ import * as dynamodb from "@aws-sdk/client-dynamodb";
 import * as glue from "@aws-sdk/client-glue";
 import * as lakeformation from "@aws-sdk/client-lakeformation";
 import * as redshiftData from "@aws-sdk/client-redshift-data";
+import * as sts from "@aws-sdk/client-sts";
 import { describe, expect, it } from "vitest";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 
-/** SDK client package -> IAM service prefix. For these four services the IAM action is the API operation name. */
+/** SDK client package -> IAM service prefix. For these services the IAM action is the API operation name. */
 const IAM_PREFIX: Readonly<Record<string, string>> = {
   "@aws-sdk/client-lakeformation": "lakeformation",
   "@aws-sdk/client-glue": "glue",
   "@aws-sdk/client-redshift-data": "redshift-data",
   "@aws-sdk/client-dynamodb": "dynamodb",
+  "@aws-sdk/client-sts": "sts",
 };
 
 const CLIENT_EXPORTS: Readonly<Record<string, ReadonlySet<string>>> = {
@@ -26,6 +28,7 @@ const CLIENT_EXPORTS: Readonly<Record<string, ReadonlySet<string>>> = {
   "@aws-sdk/client-glue": new Set(Object.keys(glue)),
   "@aws-sdk/client-redshift-data": new Set(Object.keys(redshiftData)),
   "@aws-sdk/client-dynamodb": new Set(Object.keys(dynamodb)),
+  "@aws-sdk/client-sts": new Set(Object.keys(sts)),
 };
 
 /**
