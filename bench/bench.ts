@@ -5,6 +5,8 @@
  *   data-api: the redshift dialect through the local Data API endpoint in Redshift mode: calls, bytes,
  *         batches and the largest result read, for a first apply and a steady run (bench/data-api.ts)
  * Flags: --core 10000,100000   --e2e 10000 (0 skips it)   --data-api [10000[,100000]] (off unless given)
+ *   latency: event -> applied through the server, the local LF/Glue and Data API endpoints, and full-read
+ *         call counts (bench/latency.ts): --latency [10000[,100000]] (off unless given)
  */
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -17,6 +19,7 @@ import { resolvePolicies } from "../src/core/resolve.js";
 import { qualifiedName, quoteIdent } from "../src/core/sql.js";
 import { createTestDatabase, startPostgres } from "../test/support/postgres.js";
 import { dataApiBench } from "./data-api.js";
+import { latencyBench } from "./latency.js";
 import { generateCatalog } from "./generate.js";
 import { catalogOptions, phase } from "./run-phase.js";
 
@@ -99,4 +102,9 @@ const dataApiAt = process.argv.indexOf("--data-api");
 if (dataApiAt >= 0) {
   const sizes = /^\d/.test(process.argv[dataApiAt + 1] ?? "") ? process.argv[dataApiAt + 1]!.split(",").map(Number) : [10000];
   for (const tables of sizes.filter((n) => n > 0)) await dataApiBench(tables);
+}
+const latencyAt = process.argv.indexOf("--latency");
+if (latencyAt >= 0) {
+  const sizes = /^\d/.test(process.argv[latencyAt + 1] ?? "") ? process.argv[latencyAt + 1]!.split(",").map(Number) : [10000];
+  for (const tables of sizes.filter((n) => n > 0)) await latencyBench(tables);
 }
