@@ -19,7 +19,6 @@
  * target reads cover that schema only either way. The full read's cost is counted during the first
  * full run there, not in a read of its own.
  */
-import pg from "pg";
 import type { CatalogSnapshot, PolicyEntry } from "../src/catalog/model.js";
 import { createAwsSource } from "../src/catalog/aws-source.js";
 import { parseConfig } from "../src/config/load.js";
@@ -27,13 +26,13 @@ import type { Config } from "../src/config/schema.js";
 import { mappingSchema } from "../src/config/schema.js";
 import { mapEntitlements } from "../src/core/map.js";
 import { resolvePolicies } from "../src/core/resolve.js";
-import { qualifiedName, quoteIdent } from "../src/core/sql.js";
 import { createLogger } from "../src/log.js";
 import { startServer, type RunningServer } from "../src/server/serve.js";
 import { startCatalogEndpoint, type CatalogEndpoint } from "../test/support/aws-catalog-endpoint.js";
 import { startLocalDataApi, type LocalDataApi } from "../test/support/data-api-server.js";
 import { GROUP_PREFIX } from "../test/support/data-api/redshift/identities.js";
 import { createTestDatabase, startPostgres } from "../test/support/postgres.js";
+import { roleScript, runScript, tableScript } from "./catalog-setup.js";
 import { generateCatalog } from "./generate.js";
 import { catalogOptions } from "./run-phase.js";
 
@@ -184,17 +183,6 @@ function ms(started: number): string {
  */
 async function createWarehouse(url: string, snapshot: CatalogSnapshot, managed: readonly string[]): Promise<void> {
   const grantees = mapEntitlements(resolvePolicies(snapshot), mappingSchema.parse({}), "redshift").grantees;
-  const script = grantees.map((g) => `CREATE ROLE ${quoteIdent(g.kind === "group" ? `${GROUP_PREFIX}${g.name}` : g.name)} NOLOGIN;`);
-  for (const db of snapshot.databases.filter((d) => managed.includes("*") || managed.includes(d.name))) {
-    script.push(`CREATE SCHEMA ${quoteIdent(db.name)};`);
-    for (const t of db.tables) script.push(`CREATE TABLE ${qualifiedName(db.name, t.name)} (${t.columns.map((c) => `${quoteIdent(c.name)} varchar(256)`).join(", ")});`);
-  }
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    // Chunks: one query is one transaction, and 10k CREATE TABLEs overflow the lock table.
-    for (let i = 0; i < script.length; i += 500) await client.query(script.slice(i, i + 500).join("\n"));
-  } finally {
-    await client.end();
-  }
+  const databases = snapshot.databases.filter((d) => managed.includes("*") || managed.includes(d.name));
+  await runScript(url, [...roleScript(grantees.map((g) => (g.kind === "group" ? `${GROUP_PREFIX}${g.name}` : g.name))), ...tableScript({ ...snapshot, databases }, "varchar(256)")]);
 }

@@ -137,63 +137,11 @@ function splitUnit(dialect: Dialect, maxBytes: number, maxObjects: number): Spli
  * never holds a step per grant).
  */
 function renderUnits(steps: readonly PlanStep[], fresh: FreshGrants | null, dialect: Dialect, maxObjects: number, maxBytes: number): UnitLanes {
-  // op + grantee kind + privilege + object kind -> grantee name -> steps (or fresh grant indexes); no key string per step.
-  const mergeable = new Map<string, Map<string, PlanStep[]>>();
-  const freshGroups = new Map<string, Map<string, number[]>>();
-  const single: Unit[] = [];
-  const stateOnly: PlanStep[] = [];
   const names = new ObjectNames();
   const moves = pairMoves(steps, fresh);
-  const add = <T>(groups: Map<string, Map<string, T[]>>, combo: string, name: string, item: T) => {
-    let byGrantee = groups.get(combo);
-    if (byGrantee === undefined) groups.set(combo, (byGrantee = new Map()));
-    const list = byGrantee.get(name);
-    if (list === undefined) byGrantee.set(name, [item]);
-    else list.push(item);
-  };
-  for (const step of steps) {
-    const only = step.changes.length === 1 ? step.changes[0]! : null;
-    if (moves.steps.has(step)) continue;
-    if (step.changes.length === 0) stateOnly.push(step);
-    else if (only !== null && only.object.columns === null) {
-      add(mergeable, `${only.op} ${only.grantee.kind} ${only.privilege} ${only.object.table === null ? "schema" : "table"}`, only.grantee.name, step);
-    } else {
-      single.push({ sql: step.changes.flatMap((c) => renderColumnChunks(c, dialect, maxBytes)), steps: [step] });
-    }
-  }
-  // First column grants stay one unit each, rendered when reached.
-  const freshSingles: number[] = [];
-  for (let i = 0; fresh !== null && i < fresh.length; i++) {
-    if (moves.fresh.has(i)) continue;
-    if (fresh.hasColumns(i)) {
-      freshSingles.push(i);
-      continue;
-    }
-    const grantee = fresh.granteeAt(i);
-    add(freshGroups, `grant ${grantee.kind} ${fresh.privilegeAt(i)} ${fresh.objectAt(i).table === null ? "schema" : "table"}`, grantee.name, i);
-  }
-  type Group = { op: string; kind: string; name: string; privilege: string; object: string; steps?: PlanStep[]; fresh?: number[] };
-  const groups: Group[] = [];
-  const collect = (source: Map<string, Map<string, PlanStep[] | number[]>>, isFresh: boolean) => {
-    for (const [combo, byGrantee] of source) {
-      const [op, kind, privilege, object] = combo.split(" ") as [string, string, string, string];
-      for (const [name, list] of byGrantee) {
-        groups.push({ op, kind, name, privilege, object, ...(isFresh ? { fresh: list as number[] } : { steps: list as PlanStep[] }) });
-      }
-    }
-  };
-  collect(mergeable, false);
-  collect(freshGroups, true);
-  // Revokes first; then grantee, privilege, schema grants before table grants: a stable order.
-  groups.sort(
-    (a, b) =>
-      compareStrings(b.op, a.op) ||
-      compareStrings(a.kind, b.kind) ||
-      compareStrings(a.name, b.name) ||
-      compareStrings(a.privilege, b.privilege) ||
-      compareStrings(a.object, b.object) ||
-      (a.fresh === undefined ? 0 : 1) - (b.fresh === undefined ? 0 : 1),
-  );
+  const { mergeable, single, stateOnly } = sortSteps(steps, moves, dialect, maxBytes);
+  const { freshGroups, freshSingles } = sortFreshGrants(fresh, moves);
+  const groups = orderedGroups(mergeable, freshGroups);
   return {
     *early() {
       if (stateOnly.length > 0) yield { sql: [], steps: stateOnly };
@@ -215,6 +163,85 @@ function renderUnits(steps: readonly PlanStep[], fresh: FreshGrants | null, dial
       }
     },
   };
+}
+
+/** op + grantee kind + privilege + object kind -> grantee name -> steps (or fresh grant indexes); no key string per step. */
+type MergeGroups<T> = Map<string, Map<string, T[]>>;
+
+function addToGroup<T>(groups: MergeGroups<T>, combo: string, name: string, item: T): void {
+  let byGrantee = groups.get(combo);
+  if (byGrantee === undefined) groups.set(combo, (byGrantee = new Map()));
+  const list = byGrantee.get(name);
+  if (list === undefined) byGrantee.set(name, [item]);
+  else list.push(item);
+}
+
+/** Steps by how they render: state-only, mergeable (one table-level change), or a unit of their own. */
+function sortSteps(steps: readonly PlanStep[], moves: Moves, dialect: Dialect, maxBytes: number): { mergeable: MergeGroups<PlanStep>; single: Unit[]; stateOnly: PlanStep[] } {
+  const mergeable: MergeGroups<PlanStep> = new Map();
+  const single: Unit[] = [];
+  const stateOnly: PlanStep[] = [];
+  for (const step of steps) {
+    const only = step.changes.length === 1 ? step.changes[0]! : null;
+    if (moves.steps.has(step)) continue;
+    if (step.changes.length === 0) stateOnly.push(step);
+    else if (only !== null && only.object.columns === null) {
+      addToGroup(mergeable, `${only.op} ${only.grantee.kind} ${only.privilege} ${only.object.table === null ? "schema" : "table"}`, only.grantee.name, step);
+    } else {
+      single.push({ sql: step.changes.flatMap((c) => renderColumnChunks(c, dialect, maxBytes)), steps: [step] });
+    }
+  }
+  return { mergeable, single, stateOnly };
+}
+
+/** First grants by row index: table-level ones merged like steps; column grants stay one unit each, rendered when reached. */
+function sortFreshGrants(fresh: FreshGrants | null, moves: Moves): { freshGroups: MergeGroups<number>; freshSingles: number[] } {
+  const freshGroups: MergeGroups<number> = new Map();
+  const freshSingles: number[] = [];
+  for (let i = 0; fresh !== null && i < fresh.length; i++) {
+    if (moves.fresh.has(i)) continue;
+    if (fresh.hasColumns(i)) {
+      freshSingles.push(i);
+      continue;
+    }
+    const grantee = fresh.granteeAt(i);
+    addToGroup(freshGroups, `grant ${grantee.kind} ${fresh.privilegeAt(i)} ${fresh.objectAt(i).table === null ? "schema" : "table"}`, grantee.name, i);
+  }
+  return { freshGroups, freshSingles };
+}
+
+interface MergeGroup {
+  readonly op: string;
+  readonly kind: string;
+  readonly name: string;
+  readonly privilege: string;
+  readonly object: string;
+  readonly steps?: PlanStep[];
+  readonly fresh?: number[];
+}
+
+/** Revokes first; then grantee, privilege, schema grants before table grants: a stable order. */
+function orderedGroups(mergeable: MergeGroups<PlanStep>, freshGroups: MergeGroups<number>): MergeGroup[] {
+  const groups: MergeGroup[] = [];
+  const collect = (source: MergeGroups<PlanStep> | MergeGroups<number>, isFresh: boolean) => {
+    for (const [combo, byGrantee] of source) {
+      const [op, kind, privilege, object] = combo.split(" ") as [string, string, string, string];
+      for (const [name, list] of byGrantee) {
+        groups.push({ op, kind, name, privilege, object, ...(isFresh ? { fresh: list as number[] } : { steps: list as PlanStep[] }) });
+      }
+    }
+  };
+  collect(mergeable, false);
+  collect(freshGroups, true);
+  return groups.sort(
+    (a, b) =>
+      compareStrings(b.op, a.op) ||
+      compareStrings(a.kind, b.kind) ||
+      compareStrings(a.name, b.name) ||
+      compareStrings(a.privilege, b.privilege) ||
+      compareStrings(a.object, b.object) ||
+      (a.fresh === undefined ? 0 : 1) - (b.fresh === undefined ? 0 : 1),
+  );
 }
 
 interface Moves {
