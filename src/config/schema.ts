@@ -19,12 +19,34 @@ export const awsSourceSchema = z.strictObject({
     .string()
     .regex(/^\d{12}(?::[A-Za-z0-9_.-]+(?:\/[A-Za-z0-9_.-]+)*)?$/, "a 12-digit AWS account id, optionally followed by :catalog[/child]")
     .optional(),
+  /**
+   * A role in the catalog's account to read it with (sts:AssumeRole), when the service runs in
+   * another account; the session is renewed before it expires. Omitted: the task role reads.
+   */
+  roleArn: z
+    .string()
+    .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/, "an IAM role ARN, arn:aws:iam::ACCOUNT:role/NAME")
+    .optional(),
+  /** The external id the role's trust policy requires (sts:ExternalId); only with roleArn. */
+  externalId: z.string().regex(/^[\w+=,.@:/-]{2,1224}$/, "2-1224 characters of [A-Za-z0-9_+=,.@:/-]").optional(),
+  /** RoleSessionName: shows in the catalog account's CloudTrail as the assumed-role session. */
+  sessionName: z.string().regex(/^[\w+=,.@-]{2,64}$/, "2-64 characters of [A-Za-z0-9_+=,.@-]").default("lf-redshift-sync"),
   /** Endpoint overrides, for tests and VPC endpoints. */
   lakeFormationEndpoint: z.url().optional(),
   glueEndpoint: z.url().optional(),
+  stsEndpoint: z.url().optional(),
   /** Parallel API calls while reading tags of tables. */
   concurrency: z.number().int().min(1).max(64).default(8),
   maxAttempts: z.number().int().min(1).max(20).default(8),
+  /**
+   * The start-up check that the reading role is a Lake Formation (read-only) administrator
+   * (src/catalog/lf-admin-check.ts): `require` refuses when it is not or when that cannot be
+   * checked; `warn` refuses only when it is not; `off` skips the check.
+   */
+  adminCheck: z.enum(["require", "warn", "off"]).default("require"),
+}).refine((source) => source.externalId === undefined || source.roleArn !== undefined, {
+  message: "externalId is sent with AssumeRole: set source.roleArn too",
+  path: ["externalId"],
 });
 
 /** setTimeout/setInterval hold a signed 32-bit delay: a longer one fires at once (and a schedule runs back to back). */

@@ -100,7 +100,8 @@ function* planTextLines(plan: Plan, options: PlanTextOptions): Generator<string>
   if (s.grants + s.revokes + s.adopted === 0 && s.stateOnly === 0) yield "No changes. Redshift grants match Lake Formation.\n";
   else {
     yield* changeLines(plan, paint);
-    if (s.stateOnly > 0) yield `\n  ${s.stateOnly} recorded grant(s) on objects or grantees that no longer exist will be forgotten.\n`;
+    if (s.stateOnly > 0) yield `\n  ${s.stateOnly} recorded grant(s) on objects or grantees that no longer exist will be forgotten, or re-recorded under another kind (state only, no SQL).\n`;
+    yield* rekindLines(plan);
   }
   yield* ownershipLines(plan);
   if (plan.pending.length > 0) {
@@ -156,6 +157,14 @@ export function planSummaryText(plan: Plan): string {
 /** Held grants the plan records as the service's own (`~ adopt`): state rows only, no SQL. */
 export function adoptedGrants(plan: Plan): Grant[] {
   return planParts(plan).steps.flatMap((step) => step.records.filter((r) => r.adopt === true).map((r) => r.grant));
+}
+
+/** PostgreSQL: recorded grants moving between the group and role kinds of one role (one privilege, no SQL). */
+function* rekindLines(plan: Plan): Generator<string> {
+  const moved = planParts(plan).steps.flatMap((step) => step.records.filter((r) => r.rekind === true && r.op === "record").map((r) => r.grant));
+  if (moved.length === 0) return;
+  yield "\nRe-recorded (PostgreSQL: a group and a role of one name are one role, so the grant is kept; no SQL):\n";
+  for (const g of moved) yield `  ~ ${describeGrant(g)} now recorded for ${describeGrantee(g)}\n`;
 }
 
 /** `~ adopt` lines, the unmanaged-access count, and the grantees whose ownership mode is not `recorded`. */

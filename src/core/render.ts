@@ -1,4 +1,4 @@
-import { compareStrings, type Dialect, type Grant, type Grantee, type ObjectRef } from "./grants.js";
+import { compareStrings, type Dialect, type Grant, type Grantee, type ObjectRef, type Privilege, granteeKey } from "./grants.js";
 import { type Change, type FreshGrants, type Plan, type PlanStep, planParts, type RecordChange } from "./plan.js";
 import { BatchPacker, type BatchLimits, type PackedBatch, type SplitUnit, type Unit } from "./batch-packer.js";
 import { byteLength, qualifiedName, quoteIdent } from "./sql.js";
@@ -137,63 +137,11 @@ function splitUnit(dialect: Dialect, maxBytes: number, maxObjects: number): Spli
  * never holds a step per grant).
  */
 function renderUnits(steps: readonly PlanStep[], fresh: FreshGrants | null, dialect: Dialect, maxObjects: number, maxBytes: number): UnitLanes {
-  // op + grantee kind + privilege + object kind -> grantee name -> steps (or fresh grant indexes); no key string per step.
-  const mergeable = new Map<string, Map<string, PlanStep[]>>();
-  const freshGroups = new Map<string, Map<string, number[]>>();
-  const single: Unit[] = [];
-  const stateOnly: PlanStep[] = [];
   const names = new ObjectNames();
-  const moves = dialect === "redshift" ? pairMoves(steps, fresh) : NO_MOVES;
-  const add = <T>(groups: Map<string, Map<string, T[]>>, combo: string, name: string, item: T) => {
-    let byGrantee = groups.get(combo);
-    if (byGrantee === undefined) groups.set(combo, (byGrantee = new Map()));
-    const list = byGrantee.get(name);
-    if (list === undefined) byGrantee.set(name, [item]);
-    else list.push(item);
-  };
-  for (const step of steps) {
-    const only = step.changes.length === 1 ? step.changes[0]! : null;
-    if (moves.steps.has(step)) continue;
-    if (step.changes.length === 0) stateOnly.push(step);
-    else if (only !== null && only.object.columns === null) {
-      add(mergeable, `${only.op} ${only.grantee.kind} ${only.privilege} ${only.object.table === null ? "schema" : "table"}`, only.grantee.name, step);
-    } else {
-      single.push({ sql: step.changes.flatMap((c) => renderColumnChunks(c, dialect, maxBytes)), steps: [step] });
-    }
-  }
-  // First column grants stay one unit each, rendered when reached.
-  const freshSingles: number[] = [];
-  for (let i = 0; fresh !== null && i < fresh.length; i++) {
-    if (moves.fresh.has(i)) continue;
-    if (fresh.hasColumns(i)) {
-      freshSingles.push(i);
-      continue;
-    }
-    const grantee = fresh.granteeAt(i);
-    add(freshGroups, `grant ${grantee.kind} ${fresh.privilegeAt(i)} ${fresh.objectAt(i).table === null ? "schema" : "table"}`, grantee.name, i);
-  }
-  type Group = { op: string; kind: string; name: string; privilege: string; object: string; steps?: PlanStep[]; fresh?: number[] };
-  const groups: Group[] = [];
-  const collect = (source: Map<string, Map<string, PlanStep[] | number[]>>, isFresh: boolean) => {
-    for (const [combo, byGrantee] of source) {
-      const [op, kind, privilege, object] = combo.split(" ") as [string, string, string, string];
-      for (const [name, list] of byGrantee) {
-        groups.push({ op, kind, name, privilege, object, ...(isFresh ? { fresh: list as number[] } : { steps: list as PlanStep[] }) });
-      }
-    }
-  };
-  collect(mergeable, false);
-  collect(freshGroups, true);
-  // Revokes first; then grantee, privilege, schema grants before table grants: a stable order.
-  groups.sort(
-    (a, b) =>
-      compareStrings(b.op, a.op) ||
-      compareStrings(a.kind, b.kind) ||
-      compareStrings(a.name, b.name) ||
-      compareStrings(a.privilege, b.privilege) ||
-      compareStrings(a.object, b.object) ||
-      (a.fresh === undefined ? 0 : 1) - (b.fresh === undefined ? 0 : 1),
-  );
+  const moves = pairMoves(steps, fresh);
+  const { mergeable, single, stateOnly } = sortSteps(steps, moves, dialect, maxBytes);
+  const { freshGroups, freshSingles } = sortFreshGrants(fresh, moves);
+  const groups = orderedGroups(mergeable, freshGroups);
   return {
     *early() {
       if (stateOnly.length > 0) yield { sql: [], steps: stateOnly };
@@ -217,6 +165,85 @@ function renderUnits(steps: readonly PlanStep[], fresh: FreshGrants | null, dial
   };
 }
 
+/** op + grantee kind + privilege + object kind -> grantee name -> steps (or fresh grant indexes); no key string per step. */
+type MergeGroups<T> = Map<string, Map<string, T[]>>;
+
+function addToGroup<T>(groups: MergeGroups<T>, combo: string, name: string, item: T): void {
+  let byGrantee = groups.get(combo);
+  if (byGrantee === undefined) groups.set(combo, (byGrantee = new Map()));
+  const list = byGrantee.get(name);
+  if (list === undefined) byGrantee.set(name, [item]);
+  else list.push(item);
+}
+
+/** Steps by how they render: state-only, mergeable (one table-level change), or a unit of their own. */
+function sortSteps(steps: readonly PlanStep[], moves: Moves, dialect: Dialect, maxBytes: number): { mergeable: MergeGroups<PlanStep>; single: Unit[]; stateOnly: PlanStep[] } {
+  const mergeable: MergeGroups<PlanStep> = new Map();
+  const single: Unit[] = [];
+  const stateOnly: PlanStep[] = [];
+  for (const step of steps) {
+    const only = step.changes.length === 1 ? step.changes[0]! : null;
+    if (moves.steps.has(step)) continue;
+    if (step.changes.length === 0) stateOnly.push(step);
+    else if (only !== null && only.object.columns === null) {
+      addToGroup(mergeable, `${only.op} ${only.grantee.kind} ${only.privilege} ${only.object.table === null ? "schema" : "table"}`, only.grantee.name, step);
+    } else {
+      single.push({ sql: step.changes.flatMap((c) => renderColumnChunks(c, dialect, maxBytes)), steps: [step] });
+    }
+  }
+  return { mergeable, single, stateOnly };
+}
+
+/** First grants by row index: table-level ones merged like steps; column grants stay one unit each, rendered when reached. */
+function sortFreshGrants(fresh: FreshGrants | null, moves: Moves): { freshGroups: MergeGroups<number>; freshSingles: number[] } {
+  const freshGroups: MergeGroups<number> = new Map();
+  const freshSingles: number[] = [];
+  for (let i = 0; fresh !== null && i < fresh.length; i++) {
+    if (moves.fresh.has(i)) continue;
+    if (fresh.hasColumns(i)) {
+      freshSingles.push(i);
+      continue;
+    }
+    const grantee = fresh.granteeAt(i);
+    addToGroup(freshGroups, `grant ${grantee.kind} ${fresh.privilegeAt(i)} ${fresh.objectAt(i).table === null ? "schema" : "table"}`, grantee.name, i);
+  }
+  return { freshGroups, freshSingles };
+}
+
+interface MergeGroup {
+  readonly op: string;
+  readonly kind: string;
+  readonly name: string;
+  readonly privilege: string;
+  readonly object: string;
+  readonly steps?: PlanStep[];
+  readonly fresh?: number[];
+}
+
+/** Revokes first; then grantee, privilege, schema grants before table grants: a stable order. */
+function orderedGroups(mergeable: MergeGroups<PlanStep>, freshGroups: MergeGroups<number>): MergeGroup[] {
+  const groups: MergeGroup[] = [];
+  const collect = (source: MergeGroups<PlanStep> | MergeGroups<number>, isFresh: boolean) => {
+    for (const [combo, byGrantee] of source) {
+      const [op, kind, privilege, object] = combo.split(" ") as [string, string, string, string];
+      for (const [name, list] of byGrantee) {
+        groups.push({ op, kind, name, privilege, object, ...(isFresh ? { fresh: list as number[] } : { steps: list as PlanStep[] }) });
+      }
+    }
+  };
+  collect(mergeable, false);
+  collect(freshGroups, true);
+  return groups.sort(
+    (a, b) =>
+      compareStrings(b.op, a.op) ||
+      compareStrings(a.kind, b.kind) ||
+      compareStrings(a.name, b.name) ||
+      compareStrings(a.privilege, b.privilege) ||
+      compareStrings(a.object, b.object) ||
+      (a.fresh === undefined ? 0 : 1) - (b.fresh === undefined ? 0 : 1),
+  );
+}
+
 interface Moves {
   /** (grant step, revoke step) of one slot: the new grantee is granted before the old one is revoked. */
   readonly pairs: readonly (readonly [PlanStep, PlanStep])[];
@@ -227,38 +254,48 @@ interface Moves {
 const NO_MOVES: Moves = { pairs: [], steps: new Set(), fresh: new Set() };
 
 /**
- * A principal moving between a group and a role of the same name (the usual Redshift migration):
- * the role's grant and the group's revoke of one object and privilege become one unit, grant
- * first, so they share a transaction and the principal never loses access (Redshift keeps groups
- * and roles apart; on PostgreSQL they are one role, so this applies to the redshift dialect only).
+ * A principal whose grantee changes (the usual Redshift migration moves it from a group to a role
+ * of the same name; a mapping change can also rename it): the new grantee's grant and the old one's
+ * revoke of one object and privilege become one unit, grant first, so they share a transaction and
+ * the principal never loses access. A pair is the same name under the other kind (Redshift keeps
+ * groups and roles apart; on PostgreSQL the planner re-records those without SQL, plan/kinds.ts), or
+ * another grantee granted because of a policy the revoked grant was recorded for.
  */
 function pairMoves(steps: readonly PlanStep[], fresh: FreshGrants | null): Moves {
-  const key = (kind: string, name: string, object: ObjectRef, privilege: string) => `${kind}\u0000${name}\u0000${object.schema}\u0000${object.table ?? ""}\u0000${privilege}`;
-  const revokes = new Map<string, PlanStep>();
+  // Whole-object changes name the registry's object, so one Map lookup per grant finds the candidates.
+  const revokes = new Map<ObjectRef, PlanStep[]>();
   for (const step of steps) {
     const c = step.changes.length === 1 ? step.changes[0]! : null;
-    if (c !== null && c.op === "revoke" && c.reason === "revokeBecauseNoPolicy" && c.object.columns === null) revokes.set(key(c.grantee.kind, c.grantee.name, c.object, c.privilege), step);
+    if (c === null || c.op !== "revoke" || c.reason !== "revokeBecauseNoPolicy" || c.object.columns !== null) continue;
+    const list = revokes.get(c.object);
+    if (list === undefined) revokes.set(c.object, [step]);
+    else list.push(step);
   }
   if (revokes.size === 0) return NO_MOVES;
-  const other = (kind: string) => (kind === "group" ? "role" : "group");
   const pairs: [PlanStep, PlanStep][] = [];
   const paired = new Set<PlanStep>();
-  const pairedFresh = new Set<number>();
-  const take = (k: string, grant: PlanStep): boolean => {
-    const revoke = revokes.get(k);
-    if (revoke === undefined || paired.has(revoke)) return false;
-    pairs.push([grant, revoke]);
-    paired.add(revoke).add(grant);
+  const take = (grantee: Grantee, privilege: Privilege, object: ObjectRef, because: () => readonly string[], grant: () => PlanStep): boolean => {
+    const candidates = revokes.get(object)?.filter((s) => !paired.has(s) && s.changes[0]!.privilege === privilege && granteeKey(s.changes[0]!.grantee) !== granteeKey(grantee));
+    if (candidates === undefined || candidates.length === 0) return false;
+    const renamed = () => {
+      const ids = new Set(because());
+      return candidates.find((s) => s.changes[0]!.because.some((id) => ids.has(id)));
+    };
+    const revoke = candidates.find((s) => s.changes[0]!.grantee.name === grantee.name) ?? renamed();
+    if (revoke === undefined) return false;
+    const step = grant();
+    pairs.push([step, revoke]);
+    paired.add(revoke).add(step);
     return true;
   };
   for (const step of steps) {
     const c = step.changes.length === 1 ? step.changes[0]! : null;
-    if (c !== null && c.op === "grant" && c.object.columns === null) take(key(other(c.grantee.kind), c.grantee.name, c.object, c.privilege), step);
+    if (c !== null && c.op === "grant" && c.object.columns === null) take(c.grantee, c.privilege, c.object, () => c.because, () => step);
   }
+  const pairedFresh = new Set<number>();
   for (let i = 0; fresh !== null && i < fresh.length; i++) {
     if (fresh.hasColumns(i)) continue;
-    const g = fresh.granteeAt(i);
-    if (take(key(other(g.kind), g.name, fresh.objectAt(i), fresh.privilegeAt(i)), fresh.stepAt(i))) pairedFresh.add(i);
+    if (take(fresh.granteeAt(i), fresh.privilegeAt(i), fresh.objectAt(i), () => fresh.becauseAt(i), () => fresh.stepAt(i))) pairedFresh.add(i);
   }
   return { pairs, steps: paired, fresh: pairedFresh };
 }

@@ -17,6 +17,7 @@ import { checkTargetPermissions } from "../warehouse/preflight.js";
 import { readRecordedScope } from "../warehouse/state-scope.js";
 import { recordRunEnd, recordRunStart } from "../warehouse/state-store.js";
 import { applyPlan } from "./apply.js";
+import { leaseTtlMs } from "./run-log.js";
 import type { RunSummary } from "./reconcile.js";
 import type { SnapshotCache } from "./snapshot-cache.js";
 import { readInventory, targetKey } from "./wiring.js";
@@ -151,7 +152,8 @@ async function applyRecorded(plan: Plan, runId: string, lease: Lease, deps: Incr
   const { config, executor } = deps;
   const now = deps.now ?? (() => new Date());
   const started = performance.now();
-  await recordRunStart(executor, config.stateSchema, { runId, command: "incremental", startedAt: now(), fencingToken: lease.fencingToken });
+  const startedAt = now();
+  await recordRunStart(executor, config.stateSchema, { runId, command: "incremental", startedAt, fencingToken: lease.fencingToken, interruptedBefore: new Date(startedAt.getTime() - leaseTtlMs(config.lock)) });
   let error: SyncError | null;
   let result: Awaited<ReturnType<typeof applyPlan>> | null = null;
   try {

@@ -11,7 +11,7 @@ import { checkTargetPermissions } from "../warehouse/preflight.js";
 import { assertStateTrusted, lastCatalogHash, renderTagAssignmentStatements } from "../warehouse/state-store.js";
 import { type ApplyResult, applyPlan } from "./apply.js";
 import { computePlan, type PlanResult, type ProgressSink } from "./compute-plan.js";
-import { RunLog } from "./run-log.js";
+import { leaseTtlMs, RunLog, type UnrecordedRun } from "./run-log.js";
 import { targetKey } from "./wiring.js";
 
 export type RunStatus = "succeeded" | "failed" | "refused" | "busy" | "cancelled";
@@ -24,6 +24,8 @@ export interface RunSummary {
   readonly error: SyncError | null;
   readonly fencingToken: number | null;
   readonly durationMs: number;
+  /** The run as GET /runs shows it, when the run log could not take it (run-log.ts); absent when recorded. */
+  readonly unrecorded?: UnrecordedRun;
 }
 
 export interface ReconcileOptions {
@@ -80,7 +82,7 @@ export async function reconcile(options: ReconcileOptions): Promise<RunSummary> 
 
   const finish = async (status: RunStatus, error: SyncError | null): Promise<RunSummary> => {
     const { lease, computed, result } = state;
-    await runLog.end(
+    const unrecorded = await runLog.end(
       {
         status: status === "busy" || status === "cancelled" ? "failed" : status,
         finishedAt: now(),
@@ -99,7 +101,7 @@ export async function reconcile(options: ReconcileOptions): Promise<RunSummary> 
     if (lease !== null) await lease.release().catch((cause: unknown) => log.warn({ err: cause }, "could not release the lease"));
     const durationMs = Math.round(performance.now() - started);
     if (error !== null) log.error({ code: error.code, err: error, durationMs }, `run ${status}: ${describeError(error)}`);
-    return { runId, status, plan: computed?.plan ?? null, result, error, fencingToken: lease?.fencingToken ?? null, durationMs };
+    return { runId, status, plan: computed?.plan ?? null, result, error, fencingToken: lease?.fencingToken ?? null, durationMs, ...(unrecorded === null ? {} : { unrecorded }) };
   };
 
   try {
@@ -110,7 +112,7 @@ export async function reconcile(options: ReconcileOptions): Promise<RunSummary> 
   }
   try {
     await prepareState(executor, config.stateSchema, log);
-    await runLog.start(state.lease.fencingToken);
+    await runLog.start(state.lease.fencingToken, leaseTtlMs(config.lock));
     const outcome = await planAndApply(options, state, state.lease, { runId, log, now });
     return await finish(outcome.status, outcome.error);
   } catch (cause) {

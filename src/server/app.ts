@@ -18,6 +18,7 @@ import { planRoutes } from "./routes/plan.js";
 import { runsRoutes } from "./routes/runs.js";
 import { webhookRoutes } from "./routes/webhook.js";
 import { createRunQueue, type RunQueue, type RunTrigger } from "./run-queue.js";
+import { UnrecordedRuns } from "./unrecorded-runs.js";
 import { describeZodError } from "./validation.js";
 
 export interface ReadinessCheck {
@@ -58,6 +59,8 @@ declare module "fastify" {
     readonly deps: ServerDeps;
     readonly runQueue: RunQueue;
     readonly metrics: ServerMetrics;
+    /** Runs the run log could not take: GET /runs lists them too. */
+    readonly unrecordedRuns: UnrecordedRuns;
     readonly clock: () => Date;
   }
   interface FastifyContextConfig {
@@ -95,15 +98,19 @@ export async function buildApp(deps: ServerDeps): Promise<FastifyInstance> {
     forceCloseConnections: true,
   });
   const metrics = createServerMetrics(clock);
+  const unrecordedRuns = new UnrecordedRuns();
   const runQueue = createRunQueue({
     run: deps.runReconcile,
     debounceMs: deps.server.debounceMs,
     retryBusyAfterMs: Math.max(deps.server.debounceMs, BUSY_RETRY_MIN_MS),
     logger: deps.logger,
-    onRunEnd: (outcome) => metrics.recordRun(outcome),
+    onRunEnd: (outcome) => {
+      metrics.recordRun(outcome);
+      if ("unrecorded" in outcome && outcome.unrecorded !== undefined) unrecordedRuns.add(outcome.unrecorded);
+    },
     onDepthChange: (waiting, running) => metrics.setQueueDepth(waiting, running),
   });
-  app.decorate("deps", deps).decorate("runQueue", runQueue).decorate("metrics", metrics).decorate("clock", clock);
+  app.decorate("deps", deps).decorate("runQueue", runQueue).decorate("metrics", metrics).decorate("clock", clock).decorate("unrecordedRuns", unrecordedRuns);
 
   app.setValidatorCompiler(({ schema, httpPart }) => (data) => {
     const result = (schema as z.ZodType).safeParse(data);

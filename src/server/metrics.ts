@@ -34,6 +34,12 @@ export function createServerMetrics(now: () => Date): ServerMetrics {
     labelNames: ["code"],
     registers: [registry],
   });
+  const unrecorded = new Counter({
+    name: "lfsync_runs_unrecorded_total",
+    help: "Runs the run log could not take (an untrusted or unmigrated state schema, a failed write), by error code; GET /runs lists them until a restart",
+    labelNames: ["code"],
+    registers: [registry],
+  });
   const lastSuccess = new Gauge({
     name: "lfsync_last_success_timestamp_seconds",
     help: "Unix time of the last successful run (0: none since start)",
@@ -80,6 +86,7 @@ export function createServerMetrics(now: () => Date): ServerMetrics {
       changesApplied.inc({ op: "revoke" }, outcome.result?.appliedChanges.revokes ?? 0);
       if (outcome.status === "succeeded") lastSuccess.set(now().getTime() / 1000);
       else runFailures.inc({ code: outcome.error?.code ?? outcome.status.toUpperCase() });
+      if (outcome.unrecorded !== undefined) unrecorded.inc({ code: outcome.error?.code ?? outcome.status.toUpperCase() });
     },
     setQueueDepth(waiting, running) {
       queueDepth.set(waiting);

@@ -45,15 +45,14 @@ type Connection = Pick<ExecuteStatementCommandInput, "Database" | "ClusterIdenti
 
 export function createDataApiExecutor(config: DataApiTargetConfig, options: DataApiExecutorOptions = {}): SqlExecutor {
   const ownsClient = options.client === undefined;
-  const client =
-    options.client ??
-    new RedshiftDataClient({
-      ...(config.region === undefined ? {} : { region: config.region }),
-      ...(config.endpoint === undefined ? {} : { endpoint: config.endpoint }),
-      retryMode: "adaptive",
-      maxAttempts: 8,
-    });
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const api: DataApi = {
+    client: options.client ?? dataApiClient(config),
+    sleep: options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))),
+    config,
+    where: config.workgroupName !== undefined
+      ? `workgroup ${config.workgroupName}, database ${config.database}`
+      : `cluster ${config.clusterIdentifier ?? "?"}, database ${config.database}`,
+  };
   const connection: Connection = {
     Database: config.database,
     ClusterIdentifier: config.clusterIdentifier,
@@ -61,86 +60,6 @@ export function createDataApiExecutor(config: DataApiTargetConfig, options: Data
     DbUser: config.dbUser,
     SecretArn: config.secretArn,
   };
-  const where = config.workgroupName !== undefined
-    ? `workgroup ${config.workgroupName}, database ${config.database}`
-    : `cluster ${config.clusterIdentifier ?? "?"}, database ${config.database}`;
-
-  async function submit(kind: string, send: () => Promise<{ Id?: string | undefined }>): Promise<string> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const { Id } = await send();
-        if (Id === undefined) throw new SyncError("TARGET_FAILED", `${kind} on ${where} returned no statement Id`);
-        return Id;
-      } catch (error) {
-        const name = error instanceof Error ? error.name : "";
-        if (attempt >= (SUBMIT_ATTEMPTS[name] ?? 0)) {
-          if (error instanceof SyncError) throw error;
-          throw new SyncError("TARGET_FAILED", `${kind} on ${where} failed: ${errorText(error)}`, { cause: error });
-        }
-        await sleep(Math.min(SUBMIT_BACKOFF_MS * 2 ** (attempt - 1), MAX_POLL_INTERVAL_MS));
-      }
-    }
-  }
-
-  /** Polls until FINISHED/FAILED/ABORTED; cancels and fails once statementTimeoutMs is spent. */
-  async function awaitTerminal(id: string): Promise<DescribeStatementResponse> {
-    const started = Date.now();
-    let slept = 0;
-    let interval = config.pollIntervalMs;
-    for (;;) {
-      const described = await call(`DescribeStatement ${id}`, () => client.send(new DescribeStatementCommand({ Id: id })));
-      if (described.Status !== undefined && TERMINAL.has(described.Status)) return described;
-      if (Math.max(Date.now() - started, slept) + interval > config.statementTimeoutMs) {
-        await cancel(id);
-        throw new SyncError(
-          "TARGET_FAILED",
-          `statement ${id} on ${where} did not finish within ${config.statementTimeoutMs} ms (last status ${described.Status ?? "unknown"}); it was cancelled`,
-        );
-      }
-      await sleep(interval);
-      slept += interval;
-      interval = Math.min(Math.round(interval * 1.5), MAX_POLL_INTERVAL_MS);
-    }
-  }
-
-  async function cancel(id: string): Promise<void> {
-    try {
-      await client.send(new CancelStatementCommand({ Id: id }));
-    } catch (error) {
-      throw new SyncError(
-        "TARGET_FAILED",
-        `statement ${id} on ${where} timed out and could not be cancelled: ${errorText(error)}`,
-        { cause: error },
-      );
-    }
-  }
-
-  async function call<T>(what: string, send: () => Promise<T>): Promise<T> {
-    try {
-      return await send();
-    } catch (error) {
-      throw new SyncError("TARGET_FAILED", `${what} on ${where} failed: ${errorText(error)}`, { cause: error });
-    }
-  }
-
-  async function fetchRows(id: string): Promise<Row[]> {
-    const rows: Row[] = [];
-    let names: readonly string[] | undefined;
-    let nextToken: string | undefined;
-    do {
-      const token = nextToken;
-      const page = await call(`GetStatementResult ${id}`, () =>
-        client.send(new GetStatementResultCommand({ Id: id, ...(token === undefined ? {} : { NextToken: token }) })),
-      );
-      if (names === undefined && page.ColumnMetadata !== undefined && page.ColumnMetadata.length > 0) {
-        names = columnNames(page.ColumnMetadata);
-      }
-      for (const record of page.Records ?? []) rows.push(rowFromRecord(record, names ?? []));
-      nextToken = page.NextToken;
-    } while (nextToken !== undefined && nextToken !== "");
-    return rows;
-  }
-
   return {
     dialect: config.dialect,
 
@@ -148,39 +67,140 @@ export function createDataApiExecutor(config: DataApiTargetConfig, options: Data
       checkStatementSize(sql, 1);
       // One token for every attempt of this submit, so a retried call cannot run the statement twice.
       const clientToken = randomUUID();
-      const id = await submit("ExecuteStatement", () =>
-        client.send(new ExecuteStatementCommand({ ...connection, Sql: sql, ClientToken: clientToken })),
+      const id = await submit(api, "ExecuteStatement", () =>
+        api.client.send(new ExecuteStatementCommand({ ...connection, Sql: sql, ClientToken: clientToken })),
       );
-      const described = await awaitTerminal(id);
+      const described = await awaitTerminal(api, id);
       if (described.Status !== "FINISHED") {
         throw new SyncError("TARGET_FAILED", `statement ${id} ${described.Status}: ${described.Error ?? "no error text"}`);
       }
-      return described.HasResultSet === true ? fetchRows(id) : [];
+      return described.HasResultSet === true ? fetchRows(api, id) : [];
     },
 
     async transaction(statements, txOptions) {
       if (statements.length === 0) return;
-      if (statements.length > MAX_BATCH_STATEMENTS) {
-        throw new SyncError(
-          "TARGET_FAILED",
-          `a Data API batch holds at most ${MAX_BATCH_STATEMENTS} statements, got ${statements.length}; split the plan into smaller batches`,
-        );
-      }
-      statements.forEach((sql, index) => checkStatementSize(sql, index + 1));
+      checkBatchSize(statements);
       const clientToken = batchToken(statements, connection, txOptions?.token);
-      const id = await submit("BatchExecuteStatement", () =>
-        client.send(new BatchExecuteStatementCommand({ ...connection, Sqls: [...statements], ClientToken: clientToken })),
+      const id = await submit(api, "BatchExecuteStatement", () =>
+        api.client.send(new BatchExecuteStatementCommand({ ...connection, Sqls: [...statements], ClientToken: clientToken })),
       );
-      const described = await awaitTerminal(id);
+      const described = await awaitTerminal(api, id);
       if (described.Status !== "FINISHED") {
         throw new SyncError("TARGET_FAILED", batchFailure(described, statements));
       }
     },
 
     async close() {
-      if (ownsClient) client.destroy();
+      if (ownsClient) api.client.destroy();
     },
   };
+}
+
+/** What every Data API call of one executor shares. */
+interface DataApi {
+  readonly client: RedshiftDataClient;
+  readonly sleep: (ms: number) => Promise<void>;
+  readonly config: DataApiTargetConfig;
+  /** The target in error messages: workgroup or cluster, and database. */
+  readonly where: string;
+}
+
+function dataApiClient(config: DataApiTargetConfig): RedshiftDataClient {
+  return new RedshiftDataClient({
+    ...(config.region === undefined ? {} : { region: config.region }),
+    ...(config.endpoint === undefined ? {} : { endpoint: config.endpoint }),
+    retryMode: "adaptive",
+    maxAttempts: 8,
+  });
+}
+
+/** Submits a statement, repeating it (same ClientToken) after the errors SUBMIT_ATTEMPTS allows, with backoff. */
+async function submit(api: DataApi, kind: string, send: () => Promise<{ Id?: string | undefined }>): Promise<string> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const { Id } = await send();
+      if (Id === undefined) throw new SyncError("TARGET_FAILED", `${kind} on ${api.where} returned no statement Id`);
+      return Id;
+    } catch (error) {
+      const name = error instanceof Error ? error.name : "";
+      if (attempt >= (SUBMIT_ATTEMPTS[name] ?? 0)) {
+        if (error instanceof SyncError) throw error;
+        throw new SyncError("TARGET_FAILED", `${kind} on ${api.where} failed: ${errorText(error)}`, { cause: error });
+      }
+      await api.sleep(Math.min(SUBMIT_BACKOFF_MS * 2 ** (attempt - 1), MAX_POLL_INTERVAL_MS));
+    }
+  }
+}
+
+/** Polls until FINISHED/FAILED/ABORTED; cancels and fails once statementTimeoutMs is spent. */
+async function awaitTerminal(api: DataApi, id: string): Promise<DescribeStatementResponse> {
+  const { config } = api;
+  const started = Date.now();
+  let slept = 0;
+  let interval = config.pollIntervalMs;
+  for (;;) {
+    const described = await call(api, `DescribeStatement ${id}`, () => api.client.send(new DescribeStatementCommand({ Id: id })));
+    if (described.Status !== undefined && TERMINAL.has(described.Status)) return described;
+    if (Math.max(Date.now() - started, slept) + interval > config.statementTimeoutMs) {
+      await cancel(api, id);
+      throw new SyncError(
+        "TARGET_FAILED",
+        `statement ${id} on ${api.where} did not finish within ${config.statementTimeoutMs} ms (last status ${described.Status ?? "unknown"}); it was cancelled`,
+      );
+    }
+    await api.sleep(interval);
+    slept += interval;
+    interval = Math.min(Math.round(interval * 1.5), MAX_POLL_INTERVAL_MS);
+  }
+}
+
+async function cancel(api: DataApi, id: string): Promise<void> {
+  try {
+    await api.client.send(new CancelStatementCommand({ Id: id }));
+  } catch (error) {
+    throw new SyncError(
+      "TARGET_FAILED",
+      `statement ${id} on ${api.where} timed out and could not be cancelled: ${errorText(error)}`,
+      { cause: error },
+    );
+  }
+}
+
+async function call<T>(api: DataApi, what: string, send: () => Promise<T>): Promise<T> {
+  try {
+    return await send();
+  } catch (error) {
+    throw new SyncError("TARGET_FAILED", `${what} on ${api.where} failed: ${errorText(error)}`, { cause: error });
+  }
+}
+
+/** Every page of a finished statement's result, decoded by the column names of the first page that has them. */
+async function fetchRows(api: DataApi, id: string): Promise<Row[]> {
+  const rows: Row[] = [];
+  let names: readonly string[] | undefined;
+  let nextToken: string | undefined;
+  do {
+    const token = nextToken;
+    const page = await call(api, `GetStatementResult ${id}`, () =>
+      api.client.send(new GetStatementResultCommand({ Id: id, ...(token === undefined ? {} : { NextToken: token }) })),
+    );
+    if (names === undefined && page.ColumnMetadata !== undefined && page.ColumnMetadata.length > 0) {
+      names = columnNames(page.ColumnMetadata);
+    }
+    for (const record of page.Records ?? []) rows.push(rowFromRecord(record, names ?? []));
+    nextToken = page.NextToken;
+  } while (nextToken !== undefined && nextToken !== "");
+  return rows;
+}
+
+function checkBatchSize(statements: readonly string[]): void {
+  if (statements.length > MAX_BATCH_STATEMENTS) {
+    throw new SyncError(
+      "TARGET_FAILED",
+      `a Data API batch holds at most ${MAX_BATCH_STATEMENTS} statements, got ${statements.length}; split the plan into smaller batches`,
+    );
+  }
+  statements.forEach((sql, index) => checkStatementSize(sql, index + 1));
 }
 
 function checkStatementSize(sql: string, position: number): void {

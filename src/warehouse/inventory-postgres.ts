@@ -314,9 +314,21 @@ export async function readPostgresInventory(executor: SqlExecutor, request: Inve
     ),
     schemaRows,
   ]);
+  const holding = attachAcls(relations, relationAcls, columnAcls);
+  const { schemas, schemaHoldings } = readSchemaAcls(schemaAcls, schemaHoldingsOf);
+  return { schemas, tables, grantees, held: heldInOrder(holding, schemaHoldings), superusers };
+}
 
-  // A relation the ACL queries see but the relation query did not was created in between: skipped,
-  // as if the ACL queries had run first.
+/**
+ * Each ACL onto its relations; returns the relations that hold anything. A relation the ACL
+ * queries see but the relation query did not was created in between: skipped, as if the ACL
+ * queries had run first.
+ */
+function attachAcls(
+  relations: ReadonlyMap<number, Relation>,
+  relationAcls: readonly { oids: readonly number[]; holdings: readonly Holding[] }[],
+  columnAcls: readonly { oid: number; group: ColumnGroup }[],
+): Relation[] {
   const holding: Relation[] = [];
   const holds = (relation: Relation): void => {
     if (relation.tableHoldings.length === 0 && relation.columnGroups.length === 0) holding.push(relation);
@@ -336,18 +348,31 @@ export async function readPostgresInventory(executor: SqlExecutor, request: Inve
     holds(relation);
     relation.columnGroups.push(group);
   }
+  return holding;
+}
 
+interface SchemaHoldings {
+  readonly schema: string;
+  readonly holdings: readonly Holding[];
+}
+
+function readSchemaAcls(rows: readonly Row[], schemaHoldingsOf: (json: string | null) => readonly Holding[]): { schemas: Set<string>; schemaHoldings: SchemaHoldings[] } {
   const schemas = new Set<string>();
-  const schemaHoldings: { schema: string; holdings: readonly Holding[] }[] = [];
-  for (const row of schemaAcls) {
+  const schemaHoldings: SchemaHoldings[] = [];
+  for (const row of rows) {
     const schema = text(row, "schema_name");
     schemas.add(schema);
     const holdings = schemaHoldingsOf(nullableText(row, "grants"));
     if (holdings.length > 0) schemaHoldings.push({ schema, holdings });
   }
+  return { schemas, schemaHoldings };
+}
 
-  // Held order (compareHeld): schema, then table with the schema's own grants first, then grantee
-  // kind and name, then privilege. Relations arrive nearly sorted, so this sort is cheap.
+/**
+ * Held order (compareHeld): schema, then table with the schema's own grants first, then grantee
+ * kind and name, then privilege. Relations arrive nearly sorted, so this sort is cheap.
+ */
+function heldInOrder(holding: Relation[], schemaHoldings: SchemaHoldings[]): Grant[] {
   holding.sort(compareRelations);
   schemaHoldings.sort((a, b) => compareStrings(a.schema, b.schema));
   const held: Grant[] = [];
@@ -362,7 +387,7 @@ export async function readPostgresInventory(executor: SqlExecutor, request: Inve
     pushRelationGrants(relation, held);
   }
   while (s < schemaHoldings.length) pushSchemaGrants();
-  return { schemas, tables, grantees, held, superusers };
+  return held;
 }
 
 function nullableText(row: Row, column: string): string | null {

@@ -106,24 +106,8 @@ const CONNECT_TIMEOUT_MS = 30_000;
 const CANCEL_GRACE_MS = 5_000;
 
 export function createPostgresExecutor(url: string, limits: PostgresLimits = {}): PostgresExecutor {
-  const statementTimeoutMs = limits.statementTimeoutMs ?? POSTGRES_LIMIT_DEFAULTS.statementTimeoutMs;
-  const lockTimeoutMs = limits.lockTimeoutMs ?? POSTGRES_LIMIT_DEFAULTS.lockTimeoutMs;
   const batchTimeoutMs = limits.batchTimeoutMs ?? POSTGRES_LIMIT_DEFAULTS.batchTimeoutMs;
-  const pool = new pg.Pool({
-    connectionString: url,
-    max: 4,
-    // Sent in the startup packet: every session of the pool has them, whoever uses it.
-    statement_timeout: statementTimeoutMs,
-    lock_timeout: lockTimeoutMs,
-    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
-    keepAlive: true,
-    types: {
-      getTypeParser: ((oid: number, format?: "text" | "binary") =>
-        PARSERS[oid] ?? pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
-    },
-  });
-  // An idle client's connection error must not crash the process; the next query reports it.
-  pool.on("error", () => undefined);
+  const pool = createPool(url, limits);
 
   async function simpleQuery(sql: string): Promise<Row[]> {
     try {
@@ -142,47 +126,69 @@ export function createPostgresExecutor(url: string, limits: PostgresLimits = {})
     async execScript(sql) {
       await simpleQuery(sql);
     },
-    async transaction(statements) {
-      let client: pg.PoolClient;
-      try {
-        client = await pool.connect();
-      } catch (error) {
-        throw new SyncError("TARGET_FAILED", `cannot connect to PostgreSQL: ${messageOf(error)}`, { cause: error });
-      }
-      const deadline = armDeadline(client, batchTimeoutMs, url);
-      let broken = false;
-      try {
-        await client.query("BEGIN");
-        await runNumbered(statements, (sql) => client.query(sql));
-        await client.query("COMMIT");
-      } catch (error) {
-        if (deadline.expired()) broken = true;
-        try {
-          if (!broken) await client.query("ROLLBACK");
-        } catch (rollbackError) {
-          // The session is unusable: drop it from the pool instead of handing it to the next caller.
-          broken = true;
-          throw new SyncError("TARGET_FAILED", `${messageOf(error)}; ROLLBACK also failed: ${messageOf(rollbackError)}`, {
-            cause: error,
-          });
-        }
-        if (deadline.expired()) {
-          throw new SyncError(
-            "TARGET_FAILED",
-            `the batch did not finish within ${batchTimeoutMs} ms (target.batchTimeoutMs) and was cancelled: ${messageOf(error)}`,
-            { cause: error },
-          );
-        }
-        throw error instanceof SyncError ? error : queryFailed("COMMIT", error);
-      } finally {
-        deadline.clear();
-        client.release(broken);
-      }
-    },
+    transaction: (statements) => runBatch(pool, statements, batchTimeoutMs, url),
     async close() {
       await pool.end();
     },
   };
+}
+
+function createPool(url: string, limits: PostgresLimits): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: 4,
+    // Sent in the startup packet: every session of the pool has them, whoever uses it.
+    statement_timeout: limits.statementTimeoutMs ?? POSTGRES_LIMIT_DEFAULTS.statementTimeoutMs,
+    lock_timeout: limits.lockTimeoutMs ?? POSTGRES_LIMIT_DEFAULTS.lockTimeoutMs,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    keepAlive: true,
+    types: {
+      getTypeParser: ((oid: number, format?: "text" | "binary") =>
+        PARSERS[oid] ?? pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+    },
+  });
+  // An idle client's connection error must not crash the process; the next query reports it.
+  pool.on("error", () => undefined);
+  return pool;
+}
+
+/** One batch in BEGIN..COMMIT on one session, under the batch deadline; rolled back on failure. */
+async function runBatch(pool: pg.Pool, statements: readonly string[], batchTimeoutMs: number, url: string): Promise<void> {
+  let client: pg.PoolClient;
+  try {
+    client = await pool.connect();
+  } catch (error) {
+    throw new SyncError("TARGET_FAILED", `cannot connect to PostgreSQL: ${messageOf(error)}`, { cause: error });
+  }
+  const deadline = armDeadline(client, batchTimeoutMs, url);
+  let broken = false;
+  try {
+    await client.query("BEGIN");
+    await runNumbered(statements, (sql) => client.query(sql));
+    await client.query("COMMIT");
+  } catch (error) {
+    if (deadline.expired()) broken = true;
+    try {
+      if (!broken) await client.query("ROLLBACK");
+    } catch (rollbackError) {
+      // The session is unusable: drop it from the pool instead of handing it to the next caller.
+      broken = true;
+      throw new SyncError("TARGET_FAILED", `${messageOf(error)}; ROLLBACK also failed: ${messageOf(rollbackError)}`, {
+        cause: error,
+      });
+    }
+    if (deadline.expired()) {
+      throw new SyncError(
+        "TARGET_FAILED",
+        `the batch did not finish within ${batchTimeoutMs} ms (target.batchTimeoutMs) and was cancelled: ${messageOf(error)}`,
+        { cause: error },
+      );
+    }
+    throw error instanceof SyncError ? error : queryFailed("COMMIT", error);
+  } finally {
+    deadline.clear();
+    client.release(broken);
+  }
 }
 
 interface Deadline {

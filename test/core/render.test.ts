@@ -324,17 +324,19 @@ describe("batches for the redshift dialect: Data API limits, not PostgreSQL's lo
 describe("render: a principal moving from a group to a role", () => {
   const mover = (kind: "group" | "role") => ({ kind, name: "mover" });
   const tables = ["a", "b", "c", "d", "e"];
-  const plan = planChanges(
+  // PostgreSQL's inventory reports a role's grants under both kinds of its name (inventory-postgres.ts).
+  const moveInput = (dialect: Dialect = "redshift") =>
     planInput({
+      dialect,
       desired: [desired(mover("role"), "USAGE", "sales"), ...tables.map((t) => desired(mover("role"), "SELECT", `sales.${t}`))],
       recorded: [recorded(mover("group"), "USAGE", "sales"), ...tables.map((t) => recorded(mover("group"), "SELECT", `sales.${t}`))],
       inventory: inventory({
         tables: Object.fromEntries(tables.map((t) => [`sales.${t}`, ["id"]])),
         grantees: [mover("group"), mover("role")],
-        held: [grant(mover("group"), "USAGE", "sales"), ...tables.map((t) => grant(mover("group"), "SELECT", `sales.${t}`))],
+        held: (dialect === "postgres" ? [mover("group"), mover("role")] : [mover("group")]).flatMap((g) => [grant(g, "USAGE", "sales"), ...tables.map((t) => grant(g, "SELECT", `sales.${t}`))]),
       }),
-    }),
-  );
+    });
+  const plan = planChanges(moveInput());
 
   it("grants the role before revoking the group, object by object, in one batch (transaction) each, even with tight batches", () => {
     for (const maxBatchStatements of [2, 3, 40]) {
@@ -354,9 +356,46 @@ describe("render: a principal moving from a group to a role", () => {
     }
   });
 
-  it("leaves PostgreSQL alone: there a group and a role of one name are one role", () => {
-    const sql = render(plan, "postgres").flatMap((b) => b.statements).filter((s) => /^(GRANT|REVOKE) /.test(s));
-    expect(sql.some((s) => s.startsWith("REVOKE"))).toBe(true);
-    expect(sql.findIndex((s) => s.startsWith("REVOKE"))).toBeLessThan(sql.findIndex((s) => s.startsWith("GRANT")));
+  it("on PostgreSQL (one role under both kinds) plans no SQL at all: the recorded slots move to the role, and nothing held counts as unmanaged", () => {
+    const pg = planChanges(moveInput("postgres"));
+    expect(pg.changes).toEqual([]);
+    expect(pg.unmanaged).toEqual([]);
+    expect(pg.summary.stateOnly).toBe(tables.length + 1);
+    const records = pg.steps.flatMap((s) => s.records).map((r) => `${r.op} ${r.grant.grantee.kind} ${r.grant.privilege} ${r.grant.object.table ?? r.grant.object.schema}`);
+    expect(records).toEqual(["forget group USAGE sales", "record role USAGE sales", ...tables.flatMap((t) => [`forget group SELECT ${t}`, `record role SELECT ${t}`])]);
+    expect(render(pg, "postgres").flatMap((b) => b.statements).filter((s) => /^(GRANT|REVOKE) /.test(s))).toEqual([]);
   });
+});
+
+describe("render: a principal moving to a grantee of another name", () => {
+  const tables = ["a", "b", "c"];
+  const from = { kind: "group" as const, name: "old_team" };
+  const to = { kind: "role" as const, name: "new_team" };
+  const input = (dialect: Dialect) =>
+    planInput({
+      dialect,
+      desired: [desired(to, "USAGE", "sales", ["policy-a"]), ...tables.map((t) => desired(to, "SELECT", `sales.${t}`, ["policy-a"])), desired("other", "SELECT", "sales.a", ["policy-b"])],
+      recorded: [recorded(from, "USAGE", "sales", ["policy-a"]), ...tables.map((t) => recorded(from, "SELECT", `sales.${t}`, ["policy-a"]))],
+      inventory: inventory({
+        tables: Object.fromEntries(tables.map((t) => [`sales.${t}`, ["id"]])),
+        grantees: [from, to, "other"],
+        held: [grant(from, "USAGE", "sales"), ...tables.map((t) => grant(from, "SELECT", `sales.${t}`))],
+      }),
+    });
+
+  it.each(["redshift", "postgres"] as const)("%s: grants the new grantee right before revoking the old one, object by object, in one batch each", (dialect) => {
+    const batches = render(planChanges(input(dialect)), dialect, { maxBatchStatements: 2 });
+    const moved: string[] = [];
+    for (const batch of batches) {
+      const sql = batch.statements.filter((s) => /^(GRANT|REVOKE) /.test(s));
+      for (const [i, s] of sql.entries()) {
+        const revoke = /^REVOKE (\w+) ON (.+) FROM (?:GROUP )?"old_team"$/.exec(s);
+        if (revoke === null) continue;
+        expect(sql[i - 1]).toBe(`GRANT ${revoke[1]} ON ${revoke[2]} TO ${dialect === "redshift" ? "ROLE " : ""}"new_team"`);
+        moved.push(`${revoke[1]} ${revoke[2]}`);
+      }
+    }
+    expect(moved.sort()).toEqual(['SELECT TABLE "sales"."a"', 'SELECT TABLE "sales"."b"', 'SELECT TABLE "sales"."c"', 'USAGE SCHEMA "sales"']);
+  });
+
 });

@@ -157,3 +157,33 @@ describe("the network", () => {
     expect(deployReadme).toContain("alb-public-listener.json");
   });
 });
+
+describe("cross-account catalog (source.roleArn)", () => {
+  const taskPolicy = JSON.parse(readFileSync(join(ROOT, "docs", "iam-policy.json"), "utf8")) as Policy;
+  const reader = readJson<{
+    CreateRole: { RoleName: string; AssumeRolePolicyDocument: Policy };
+    PutRolePolicy: { RoleName: string; PolicyDocument: Policy };
+  }>("catalog-reader-role.json");
+
+  it("the task role may assume the catalog reader role, and only that role", () => {
+    const assume = statementsFor(taskPolicy, "sts:AssumeRole");
+    expect(assume).toHaveLength(1);
+    expect(list(assume[0]!.Resource)).toEqual([`arn:aws:iam::CATALOG_ACCOUNT_ID:role/${reader.CreateRole.RoleName}`]);
+  });
+
+  it("the reader role trusts the task role only with the external id", () => {
+    const [trust, ...more] = reader.CreateRole.AssumeRolePolicyDocument.Statement;
+    expect(more).toEqual([]);
+    expect(trust!.Principal?.AWS).toBe(tasks.serve.taskRoleArn);
+    expect(tasks.reconcile.taskRoleArn).toBe(tasks.serve.taskRoleArn);
+    expect(list(trust!.Action)).toEqual(["sts:AssumeRole"]);
+    expect(trust!.Condition?.StringEquals?.["sts:ExternalId"]).toBeDefined();
+  });
+
+  it("the reader role may read what the task role reads of Lake Formation and Glue", () => {
+    const actions = (policy: Policy) => policy.Statement.flatMap((s) => list(s.Action)).filter((a) => /^(lakeformation|glue):/.test(a));
+    expect([...actions(reader.PutRolePolicy.PolicyDocument)].sort()).toEqual([...actions(taskPolicy)].sort());
+    expect(reader.PutRolePolicy.RoleName).toBe(reader.CreateRole.RoleName);
+    expect(deployReadme).toContain("catalog-reader-role.json");
+  });
+});

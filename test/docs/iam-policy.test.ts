@@ -9,16 +9,18 @@ import * as dynamodb from "@aws-sdk/client-dynamodb";
 import * as glue from "@aws-sdk/client-glue";
 import * as lakeformation from "@aws-sdk/client-lakeformation";
 import * as redshiftData from "@aws-sdk/client-redshift-data";
+import * as sts from "@aws-sdk/client-sts";
 import { describe, expect, it } from "vitest";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 
-/** SDK client package -> IAM service prefix. For these four services the IAM action is the API operation name. */
+/** SDK client package -> IAM service prefix. For these services the IAM action is the API operation name. */
 const IAM_PREFIX: Readonly<Record<string, string>> = {
   "@aws-sdk/client-lakeformation": "lakeformation",
   "@aws-sdk/client-glue": "glue",
   "@aws-sdk/client-redshift-data": "redshift-data",
   "@aws-sdk/client-dynamodb": "dynamodb",
+  "@aws-sdk/client-sts": "sts",
 };
 
 const CLIENT_EXPORTS: Readonly<Record<string, ReadonlySet<string>>> = {
@@ -26,6 +28,7 @@ const CLIENT_EXPORTS: Readonly<Record<string, ReadonlySet<string>>> = {
   "@aws-sdk/client-glue": new Set(Object.keys(glue)),
   "@aws-sdk/client-redshift-data": new Set(Object.keys(redshiftData)),
   "@aws-sdk/client-dynamodb": new Set(Object.keys(dynamodb)),
+  "@aws-sdk/client-sts": new Set(Object.keys(sts)),
 };
 
 /**
@@ -60,6 +63,13 @@ const DEPENDENT_ACTIONS: Readonly<Record<string, readonly string[]>> = {
  * the table, not in the task role's runtime policy.
  */
 const SETUP_ONLY_ACTIONS = ["dynamodb:CreateTable", "dynamodb:DescribeTable"];
+
+/**
+ * Authorized for every identity: "No permissions are required to perform this operation", and a
+ * Deny cannot block it (AWS STS API reference, GetCallerIdentity). The Lake Formation admin check
+ * calls it at start-up; the policy does not list it.
+ */
+const ALWAYS_ALLOWED_ACTIONS = ["sts:GetCallerIdentity"];
 
 interface Scan {
   readonly actions: Set<string>;
@@ -193,7 +203,7 @@ describe("docs/iam-policy.json", () => {
     const prefixes = new Set(Object.values(IAM_PREFIX));
     const allowed = policyActions().filter((a) => prefixes.has(a.split(":")[0] ?? ""));
     expect(new Set(allowed).size, "an action listed twice").toBe(allowed.length);
-    const runtime = [...code.actions].filter((a) => !SETUP_ONLY_ACTIONS.includes(a));
+    const runtime = [...code.actions].filter((a) => !SETUP_ONLY_ACTIONS.includes(a) && !ALWAYS_ALLOWED_ACTIONS.includes(a));
     const needed = new Set([...runtime, ...runtime.flatMap((a) => DEPENDENT_ACTIONS[a] ?? [])]);
     expect({ missing: sorted([...needed].filter((a) => !allowed.includes(a))), extra: sorted(allowed.filter((a) => !needed.has(a))) }).toEqual({
       missing: [],
@@ -210,6 +220,13 @@ describe("docs/iam-policy.json", () => {
   it("lets Lake Formation's tag reads check Glue as the caller: glue:GetDatabase and glue:GetTable beside the list calls", () => {
     expect(code.actions.has("lakeformation:GetResourceLFTags")).toBe(true);
     expect(policyActions()).toEqual(expect.arrayContaining(["glue:GetDatabase", "glue:GetTable", "glue:GetDatabases", "glue:GetTables"]));
+  });
+
+  it("checks the Lake Formation administrator settings at start-up: GetDataLakeSettings allowed, GetCallerIdentity needs no statement", () => {
+    expect(code.actions.has("lakeformation:GetDataLakeSettings")).toBe(true);
+    expect(code.actions.has("sts:GetCallerIdentity")).toBe(true);
+    expect(policyActions()).toContain("lakeformation:GetDataLakeSettings");
+    expect(policyActions()).not.toContain("sts:GetCallerIdentity");
   });
 
   it("leaves the lease table's set-up out: no command creates the table, a policy of its own allows it", () => {

@@ -14,21 +14,33 @@ export interface FakeAwsReply {
   readonly errorType?: string;
 }
 
+/** What a request was signed with: the access key id of its SigV4 Authorization header, and its session token. */
+export interface RequestSigner {
+  readonly operation: string;
+  readonly accessKeyId: string | undefined;
+  readonly sessionToken: string | undefined;
+}
+
 export interface FakeAwsEndpoint {
   readonly url: string;
   /** Operation names in the order they were received. */
   readonly calls: string[];
+  /** Who signed each call, in the same order. */
+  readonly signers: RequestSigner[];
   close(): Promise<void>;
 }
 
-export async function startFakeAwsEndpoint(reply: (operation: string, body: unknown) => FakeAwsReply): Promise<FakeAwsEndpoint> {
+/** `reply` may answer later (a Promise): tests of concurrency hold calls in flight. */
+export async function startFakeAwsEndpoint(reply: (operation: string, body: unknown) => FakeAwsReply | Promise<FakeAwsReply>): Promise<FakeAwsEndpoint> {
   const calls: string[] = [];
+  const signers: RequestSigner[] = [];
   const server = createServer((req, res) => {
-    void readBody(req).then((text) => {
+    void readBody(req).then(async (text) => {
       const target = req.headers["x-amz-target"];
       const operation = typeof target === "string" ? (target.split(".").pop() ?? "") : (req.url ?? "/").slice(1).split("?")[0] ?? "";
       calls.push(operation);
-      const answer = reply(operation, text === "" ? {} : JSON.parse(text));
+      signers.push(requestSigner(operation, req));
+      const answer = await reply(operation, text === "" ? {} : JSON.parse(text));
       const headers: Record<string, string> = { "content-type": typeof target === "string" ? "application/x-amz-json-1.1" : "application/json" };
       if (answer.errorType !== undefined) headers["x-amzn-errortype"] = answer.errorType;
       res.writeHead(answer.status, headers).end(JSON.stringify(answer.body));
@@ -39,6 +51,7 @@ export async function startFakeAwsEndpoint(reply: (operation: string, body: unkn
   return {
     url: `http://127.0.0.1:${port}`,
     calls,
+    signers,
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()));
@@ -52,4 +65,18 @@ async function readBody(req: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks).toString("utf8");
+}
+
+export function requestSigner(operation: string, req: IncomingMessage): RequestSigner {
+  const auth = req.headers.authorization;
+  const token = req.headers["x-amz-security-token"];
+  return {
+    operation,
+    accessKeyId: typeof auth === "string" ? /Credential=([^/]+)\//.exec(auth)?.[1] : undefined,
+    sessionToken: typeof token === "string" ? token : undefined,
+  };
+}
+
+export async function readRequestBody(req: IncomingMessage): Promise<string> {
+  return readBody(req);
 }

@@ -1,7 +1,7 @@
 import { GetDatabasesCommand, GetTablesCommand, type GlueClient, type Table } from "@aws-sdk/client-glue";
 import { compareStrings } from "../../core/grants.js";
 import { collectPages } from "./calls.js";
-import { mapLimited } from "./limit.js";
+import { type ConcurrencyLimit, mapLimited } from "./limit.js";
 
 /** A Glue table as the source needs it: names only, columns in Glue order. */
 export interface GlueTable {
@@ -25,7 +25,7 @@ export interface GlueCatalog {
  * Databases and tables of the catalog, sorted by name. Resource links are skipped with a warning:
  * their tags and columns live on the target, in another catalog (aws-facts §3, trap 18).
  */
-export async function readGlueCatalog(glue: GlueClient, catalogId: string | undefined, concurrency: number): Promise<GlueCatalog> {
+export async function readGlueCatalog(glue: GlueClient, catalogId: string | undefined, concurrency: number | ConcurrencyLimit): Promise<GlueCatalog> {
   const warnings: string[] = [];
   const pages = await collectPages("glue:GetDatabases", `catalog ${catalogId ?? "(default)"}`, (NextToken) =>
     glue.send(new GetDatabasesCommand({ CatalogId: catalogId, NextToken })),

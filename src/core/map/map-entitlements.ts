@@ -1,7 +1,7 @@
 import type { MappingConfig } from "../../config/schema.js";
 import type { Diagnostic } from "../diagnostics.js";
 import { GrantColumns, GrantRegistry, PRIVILEGE_ID } from "../grant-columns.js";
-import { compareStrings, type DesiredGrant, type Dialect, type Grantee } from "../grants.js";
+import { compareStrings, type DesiredGrant, type Dialect, type Grantee, PRIVILEGES } from "../grants.js";
 import type { PolicyRef } from "../policy-ref.js";
 import type { Entitlements } from "../resolve/entitlements.js";
 import { accessGrants, DEFAULT_PRIVILEGES, type PrivilegeMap } from "./access-grants.js";
@@ -97,42 +97,70 @@ function addDatabaseGrants(entitlements: Entitlements, entries: GranteeEntries, 
 
 /** One grantee's rows: per signature group the grants `accessGrants` decides, one row per table; then its schemas. */
 function addGranteeGrants(context: MapContext, { grantee, accesses, schemas }: GranteeEntry): void {
-  const { entitlements, registry, columns, tables, becauseOf } = context;
+  const { entitlements, registry, columns, becauseOf } = context;
   const granteeId = registry.granteeId(grantee);
   const access = accesses.length <= 1 ? accesses[0] : mergeAccesses(accesses, entitlements);
   const full = new Int32Array(access?.full.length ?? 0);
+  const rows: GroupRows = { count: 0, privileges: new Int32Array(PRIVILEGE_COUNT), because: new Int32Array(PRIVILEGE_COUNT), columnSet: 0, columnBecause: -1, usage: 0, usageWithColumns: 0 };
   for (let i = 0; access !== undefined && i < access.groups.length; i++) {
     for (let k = 0; k < full.length; k++) full[k] = access.full[k]![i]!;
     const decided = accessGrants(full, access.columnBecause[i]!, context.privileges, entitlements.policySets);
-    const tableLevel = decided.tableLevel.map((g) => ({ privilege: PRIVILEGE_ID[g.privilege], because: becauseOf(g.because) }));
-    const columnSet = decided.columnSelect === 0 ? 0 : access.columnSets[i]!;
-    const columnBecause = columnSet === 0 ? -1 : becauseOf(decided.columnSelect);
-    let lastSchema = "";
-    let lastSlots: SchemaSlots | undefined;
-    for (const tableId of entitlements.groups[access.groups[i]!]!.tableIds) {
-      const object = tables.tableObject(tableId);
-      if (object < 0) continue;
-      for (const g of tableLevel) columns.push(granteeId, g.privilege, object, 0, g.because);
-      let usage = decided.usage;
-      const list = columnSet === 0 ? 0 : tables.subsetList(tableId, columnSet);
-      if (list !== 0) {
-        columns.push(granteeId, PRIVILEGE_ID.SELECT, object, list, columnBecause);
-        usage = decided.usageWithColumns;
-      }
-      if (usage === 0) continue;
-      // Any table or column privilege implies USAGE on its schema, managed like any other grant.
-      const schema = registry.objects[object]!.schema;
-      if (lastSlots === undefined || schema !== lastSchema) {
-        lastSchema = schema;
-        lastSlots = schemaSlots(schemas, schema);
-      }
-      lastSlots.usage = entitlements.policySets.union(lastSlots.usage, usage);
-    }
+    rows.count = decided.tableLevel.length;
+    decided.tableLevel.forEach((g, p) => {
+      rows.privileges[p] = PRIVILEGE_ID[g.privilege];
+      rows.because[p] = becauseOf(g.because);
+    });
+    rows.columnSet = decided.columnSelect === 0 ? 0 : access.columnSets[i]!;
+    rows.columnBecause = rows.columnSet === 0 ? -1 : becauseOf(decided.columnSelect);
+    rows.usage = decided.usage;
+    rows.usageWithColumns = decided.usageWithColumns;
+    addGroupRows(context, granteeId, rows, entitlements.groups[access.groups[i]!]!.tableIds, schemas);
   }
   for (const [schema, slots] of schemas) {
     const object = registry.objectId(schema, null);
     if (slots.usage !== 0) columns.push(granteeId, PRIVILEGE_ID.USAGE, object, 0, becauseOf(slots.usage));
     if (slots.create !== 0) columns.push(granteeId, PRIVILEGE_ID.CREATE, object, 0, becauseOf(slots.create));
+  }
+}
+
+const PRIVILEGE_COUNT = PRIVILEGES.length;
+
+/** One signature group's decision in registry ids, reused from group to group (the hot loop reads only numbers). */
+interface GroupRows {
+  count: number;
+  readonly privileges: Int32Array;
+  readonly because: Int32Array;
+  columnSet: number;
+  columnBecause: number;
+  usage: number;
+  usageWithColumns: number;
+}
+
+/** The same rows on every table of a signature group, and the USAGE they imply on its schemas. */
+function addGroupRows(context: MapContext, granteeId: number, rows: GroupRows, tableIds: Int32Array, schemas: Map<string, SchemaSlots>): void {
+  const { registry, columns, tables } = context;
+  const sets = context.entitlements.policySets;
+  let lastSchema = "";
+  let lastSlots: SchemaSlots | undefined;
+  for (let t = 0; t < tableIds.length; t++) {
+    const tableId = tableIds[t]!;
+    const object = tables.tableObject(tableId);
+    if (object < 0) continue;
+    for (let p = 0; p < rows.count; p++) columns.push(granteeId, rows.privileges[p]!, object, 0, rows.because[p]!);
+    let usage = rows.usage;
+    const list = rows.columnSet === 0 ? 0 : tables.subsetList(tableId, rows.columnSet);
+    if (list !== 0) {
+      columns.push(granteeId, PRIVILEGE_ID.SELECT, object, list, rows.columnBecause);
+      usage = rows.usageWithColumns;
+    }
+    if (usage === 0) continue;
+    // Any table or column privilege implies USAGE on its schema, managed like any other grant.
+    const schema = registry.objects[object]!.schema;
+    if (lastSlots === undefined || schema !== lastSchema) {
+      lastSchema = schema;
+      lastSlots = schemaSlots(schemas, schema);
+    }
+    lastSlots.usage = sets.union(lastSlots.usage, usage);
   }
 }
 

@@ -2,6 +2,7 @@ import { type Diagnostic, formatDiagnostic, warning } from "../diagnostics.js";
 import { GrantColumns, GrantRegistry } from "../grant-columns.js";
 import { compareStrings, type Grant, PRIVILEGES } from "../grants.js";
 import { ExistenceIndex } from "./existence.js";
+import { type AlignedKinds, alignKinds } from "./kinds.js";
 import { SortedSides } from "./merge.js";
 import { checkSafety } from "./safety.js";
 import { decideSlot, type SlotDecision, type SlotInput } from "./slot.js";
@@ -23,7 +24,8 @@ export function planChanges(input: PlanInput): Plan {
   const columnsOf = (grants: readonly (Grant & { readonly because?: readonly string[] })[] | GrantColumns): GrantColumns =>
     grants instanceof GrantColumns ? grants : GrantColumns.from(grants, registry);
   const sides = { desired: columnsOf(input.desired), recorded: columnsOf(input.recorded), held: columnsOf(input.inventory.held) };
-  const walk = new SlotWalk(input, registry, sides.desired, sides.recorded, sides.held);
+  const kinds = alignKinds(input.dialect, registry, sides.desired, sides.recorded);
+  const walk = new SlotWalk(input, registry, sides.desired, kinds, sides.held);
   walk.run();
   return assemble(input, registry, sides.desired, walk);
 }
@@ -47,16 +49,20 @@ class SlotWalk {
   readonly #modes: (OwnershipMode | undefined)[] = [];
   readonly #granteeState: (boolean | undefined)[] = [];
   readonly #objectState: (SlotInput["exists"] | undefined)[] = [];
+  readonly R: GrantColumns;
+  readonly #kinds: AlignedKinds;
 
   constructor(
     readonly input: PlanInput,
     readonly registry: GrantRegistry,
     readonly D: GrantColumns,
-    readonly R: GrantColumns,
+    kinds: AlignedKinds,
     readonly H: GrantColumns,
   ) {
+    this.R = kinds.recorded;
+    this.#kinds = kinds;
     this.#exists = new ExistenceIndex(input.inventory);
-    this.#managed = input.managedSchemas ?? schemasOf(registry, D, R);
+    this.#managed = input.managedSchemas ?? schemasOf(registry, D, kinds.recorded);
   }
 
   /** The grantee's ownership mode; superusers and identities Redshift manages are never owned. */
@@ -83,6 +89,9 @@ class SlotWalk {
       if (sides.desired < 0 && sides.recordedCount === 0 && !this.#managed.has(this.registry.objects[this.H.object[sides.heldRows[0]!]!]!.schema)) {
         continue; // held only, outside the schemas the mapping manages: not the service's business
       }
+      if (sides.desired < 0 && sides.recordedCount === 0 && this.#isShadow(sides.heldRows[0]!)) {
+        continue; // PostgreSQL: the same role's privilege, decided in its slot under the other kind
+      }
       if (this.#triviallyEqual(sides)) {
         this.unchanged++;
         continue;
@@ -104,6 +113,7 @@ class SlotWalk {
   #triviallyEqual(sides: SortedSides): boolean {
     const { registry, D, R, H } = this;
     if (sides.desired < 0 || sides.recordedCount !== 1 || sides.heldCount === 0) return false;
+    if (this.#kinds.stateGrantee !== null && this.#kinds.stateGrantee[sides.recordedRows[0]!]! >= 0) return false;
     const columns = D.columns[sides.desired]!;
     if (!registry.sameColumns(R.columns[sides.recordedRows[0]!]!, columns) || (columns !== 0 && sides.heldCount !== 1)) return false;
     for (let h = 0; h < sides.heldCount; h++) if (!registry.sameColumns(H.columns[sides.heldRows[h]!]!, columns)) return false;
@@ -128,13 +138,25 @@ class SlotWalk {
     return {
       slot,
       desired,
-      recorded: sides.recordedCount === 0 ? NO_GRANTS : sides.recordedRows.slice(0, sides.recordedCount).map((i) => R.grantAt(i, registry)),
+      recorded: sides.recordedCount === 0 ? NO_GRANTS : sides.recordedRows.slice(0, sides.recordedCount).map((i) => this.#recordedAt(i)),
       held: full || columns !== null ? { full, columns: columns ?? NO_COLUMNS } : NOT_HELD,
       exists: this.#existsAt(side.grantee[row]!, side.object[row]!),
       tableColumns: object.table === null ? undefined : this.#exists.columns(object.schema, object.table),
       dialect: this.input.dialect,
       ownership: this.modeOf(side.grantee[row]!),
     };
+  }
+
+  #isShadow(heldRow: number): boolean {
+    const { H } = this;
+    return this.#kinds.isShadow(H.grantee[heldRow]!, H.object[heldRow]!, H.privilege[heldRow]!);
+  }
+
+  /** A recorded row, with the grantee the state holds it under when that is the other kind (kinds.ts). */
+  #recordedAt(i: number): SlotInput["recorded"][number] {
+    const grant = this.R.grantAt(i, this.registry);
+    const stateGrantee = this.#kinds.stateGrantee?.[i] ?? -1;
+    return stateGrantee < 0 ? grant : { ...grant, stateGrantee: this.registry.grantees[stateGrantee]! };
   }
 
   /** Held access no policy explains, as the held grants themselves. */

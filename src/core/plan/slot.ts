@@ -1,4 +1,4 @@
-import { compareStrings, type DesiredGrant, type Dialect, type Grant } from "../grants.js";
+import { compareStrings, type DesiredGrant, type Dialect, type Grant, type Grantee } from "../grants.js";
 import type { OwnershipMode } from "../ownership.js";
 import type { Change, ChangeOp, ChangeReason, PendingGrant, PendingReason, RecordChange, UnmanagedGrant } from "./types.js";
 
@@ -12,8 +12,11 @@ export interface SlotInput {
   readonly slot: Grant;
   /** What Lake Formation allows now, after mapping; undefined: no policy grants it. */
   readonly desired: DesiredGrant | undefined;
-  /** What the state says this service granted: normally one grant, two when it holds both forms. */
-  readonly recorded: readonly (Grant & { readonly because: readonly string[] })[];
+  /**
+   * What the state says this service granted: normally one grant, two when it holds both forms.
+   * `stateGrantee`: PostgreSQL only, the state holds it under the other kind of the same role (kinds.ts).
+   */
+  readonly recorded: readonly (Grant & { readonly because: readonly string[]; readonly stateGrantee?: Grantee })[];
   /** What the target holds now, by anyone's grant: at table (or schema) level, and column by column. */
   readonly held: { readonly full: boolean; readonly columns: ReadonlySet<string> };
   /** true, or what the target lacks: the grantee, the schema or the table. */
@@ -45,6 +48,7 @@ export interface SlotDecision {
  */
 export function decideSlot(input: SlotInput): SlotDecision {
   const outcome = new Outcome(input);
+  outcome.rekindRecorded();
   const allowed = allowedNow(input);
   if (input.exists !== true && input.desired === undefined) {
     // "object or grantee missing in Redshift": a recorded grant went with its object; only the state needs correcting.
@@ -267,6 +271,18 @@ class Outcome implements SlotDecision {
     const { grantee, privilege, object } = this.#input.slot;
     const grant: Grant = { grantee, privilege, object: { schema: object.schema, table: object.table, columns } };
     this.records.push({ op: "record", grant, because: this.#because, fresh: true, adopt: true });
+  }
+
+  /**
+   * PostgreSQL: group x and role x are one role, so a grant recorded under the other kind is the
+   * slot's own privilege: its state row moves to the slot's kind (no SQL) before anything else.
+   */
+  rekindRecorded(): void {
+    for (const g of this.#input.recorded) {
+      if (g.stateGrantee === undefined) continue;
+      this.records.push({ op: "forget", grant: { grantee: g.stateGrantee, privilege: g.privilege, object: g.object }, because: g.because, rekind: true });
+      this.records.push({ op: "record", grant: { grantee: this.#input.slot.grantee, privilege: g.privilege, object: g.object }, because: this.#because, rekind: true });
+    }
   }
 
   /** Revoke the recorded columns the target still holds (before a change of form). */

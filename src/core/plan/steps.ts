@@ -35,6 +35,12 @@ export class FreshGrants {
     return this.#registry.objects[this.#columns.object[this.#rows[i]!]!]!;
   }
 
+  /** The policy ids behind grant i. */
+  becauseAt(i: number): readonly string[] {
+    const because = this.#columns.because[this.#rows[i]!]!;
+    return because < 0 ? [] : this.#registry.becauseLists[because]!;
+  }
+
   /** Whether grant i is on a column subset. */
   hasColumns(i: number): boolean {
     return this.#columns.columns[this.#rows[i]!] !== 0;

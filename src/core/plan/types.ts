@@ -36,6 +36,8 @@ export interface RecordChange {
   readonly fresh?: boolean;
   /** `~ adopt`: the target already holds exactly this grant; the service records it as its own, with no SQL. */
   readonly adopt?: boolean;
+  /** PostgreSQL: a recorded grant moving between the group and role kinds of one role (one privilege): state only, no SQL. */
+  readonly rekind?: boolean;
 }
 
 /** One slot's changes, applied atomically: revokes first, then grants, then its state rows. */

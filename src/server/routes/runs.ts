@@ -18,10 +18,12 @@ const runSchema = z.object({
   batchesTotal: count,
   errorCode: z.string().nullable(),
   message: z.string().nullable(),
+  /** Present only on a run the run log could not take (kept in this server's memory): why. */
+  unrecorded: z.string().optional(),
 });
 const errorSchema = z.object({ code: z.string(), message: z.string() });
 
-/** The run log (DESIGN §4.3), newest first. */
+/** The run log (DESIGN §4.3), newest first, with the runs it could not take (unrecorded-runs.ts). */
 export async function runsRoutes(app: FastifyInstance): Promise<void> {
   app.get(
     "/runs",
@@ -35,7 +37,7 @@ export async function runsRoutes(app: FastifyInstance): Promise<void> {
     },
     async (request) => {
       const { limit } = request.query as { limit: number };
-      return { runs: await app.deps.listRuns(limit) };
+      return { runs: app.unrecordedRuns.merge(await app.deps.listRuns(limit), limit) };
     },
   );
 
@@ -51,7 +53,7 @@ export async function runsRoutes(app: FastifyInstance): Promise<void> {
     },
     async (request, reply) => {
       const { id } = request.params as { id: string };
-      const run = await app.deps.getRun(id);
+      const run = app.unrecordedRuns.get(id) ?? (await app.deps.getRun(id));
       if (run === null) return reply.code(404).send({ code: "NOT_FOUND", message: `no run ${id} in the run log` });
       return run;
     },

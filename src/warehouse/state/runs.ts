@@ -1,4 +1,5 @@
 import { quoteIdent, quoteLiteral, quoteNullable } from "../../core/sql.js";
+import type { Dialect } from "../../core/grants.js";
 import type { Row, SqlExecutor } from "../executor.js";
 import { integerLiteral, isoTimestamp, nullableString, numberOrNull, stateTableExists, stringOf, timestampLiteral, truncateBytes } from "./sql.js";
 
@@ -36,7 +37,15 @@ export interface RunStart {
   readonly command: string;
   readonly startedAt: Date;
   readonly fencingToken: number | null;
+  /**
+   * Under a lease: sweep the rows a killed process left `running` (a lower fencing token, or started
+   * before this instant, the lease TTL ago) into `failed` with INTERRUPTED, in the INSERT's transaction.
+   */
+  readonly interruptedBefore?: Date;
 }
+
+/** The run log's code for a run whose process ended before it recorded its outcome (not a SyncError: nothing throws it). */
+export const INTERRUPTED = "INTERRUPTED";
 
 export interface RunEnd {
   readonly runId: string;
@@ -56,8 +65,23 @@ const runsTable = (stateSchema: string): string => `${quoteIdent(stateSchema)}.r
 
 export async function recordRunStart(executor: SqlExecutor, stateSchema: string, run: RunStart): Promise<void> {
   const d = executor.dialect;
-  await executor.query(
-    `INSERT INTO ${runsTable(stateSchema)} (run_id, command, status, started_at, fencing_token) VALUES (${quoteLiteral(run.runId, d)}, ${quoteLiteral(run.command, d)}, 'running', ${timestampLiteral(run.startedAt, d)}, ${integerLiteral(run.fencingToken)})`,
+  const insert = `INSERT INTO ${runsTable(stateSchema)} (run_id, command, status, started_at, fencing_token) VALUES (${quoteLiteral(run.runId, d)}, ${quoteLiteral(run.command, d)}, 'running', ${timestampLiteral(run.startedAt, d)}, ${integerLiteral(run.fencingToken)})`;
+  if (run.interruptedBefore === undefined || run.fencingToken === null) await executor.query(insert);
+  else await executor.transaction([insert, sweepStatement(stateSchema, d, { ...run, fencingToken: run.fencingToken, interruptedBefore: run.interruptedBefore })]);
+}
+
+/**
+ * A run that holds the lease is the only one that may still apply (a holder of a lower token is
+ * fenced out, DESIGN §4.3): any other `running` row of a lower token, or older than the lease TTL
+ * (the memory lock's tokens restart with the process), belongs to a process that ended without
+ * recording its outcome. Such a run, should it still finish, overwrites this with its real outcome.
+ */
+function sweepStatement(stateSchema: string, d: Dialect, run: RunStart & { readonly fencingToken: number; readonly interruptedBefore: Date }): string {
+  const message = `interrupted: its process ended before it recorded the outcome (found by run ${run.runId}, fencing token ${run.fencingToken}, which holds the lease)`;
+  return (
+    `UPDATE ${runsTable(stateSchema)} SET status = 'failed', finished_at = ${timestampLiteral(run.startedAt, d)}, error_code = ${quoteLiteral(INTERRUPTED, d)}, ` +
+    `message = ${quoteLiteral(truncateBytes(message, MAX_MESSAGE_BYTES), d)} WHERE status = 'running' AND run_id <> ${quoteLiteral(run.runId, d)} ` +
+    `AND (fencing_token IS NULL OR fencing_token < ${integerLiteral(run.fencingToken)} OR started_at < ${timestampLiteral(run.interruptedBefore, d)})`
   );
 }
 
