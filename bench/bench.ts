@@ -4,26 +4,25 @@
  *   e2e:   on a real PostgreSQL 15 server, first apply vs the SQL floor, no-op plan vs parse + inventory floors
  *   data-api: the redshift dialect through the local Data API endpoint in Redshift mode: calls, bytes,
  *         batches and the largest result read, for a first apply and a steady run (bench/data-api.ts)
- * Flags: --core 10000,100000   --e2e 10000 (0 skips it)   --data-api [10000[,100000]] (off unless given)
+ * Flags: --core 10000,100000   --e2e 10000   --data-api 2000,10000 (the steady run's calls compared across
+ *        sizes; 10000,100000 measures 100k)   0 skips a bench
+ *   latency: event -> applied through the server and the local LF/Glue and Data API endpoints, and the
+ *         calls of a full read (bench/latency.ts): --latency [10000[,100000]] (off unless given)
  */
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import pg from "pg";
 import { serializeSnapshot } from "../src/catalog/snapshot.js";
 import { mappingSchema } from "../src/config/schema.js";
 import { mapEntitlements } from "../src/core/map.js";
 import { resolvePolicies } from "../src/core/resolve.js";
-import { qualifiedName, quoteIdent } from "../src/core/sql.js";
 import { createTestDatabase, startPostgres } from "../test/support/postgres.js";
-import { dataApiBench } from "./data-api.js";
+import { flag, sizes } from "./args.js";
+import { roleScript, runScript, tableScript } from "./catalog-setup.js";
+import { checkDataApiTargets, dataApiBench } from "./data-api.js";
+import { latencyBench } from "./latency.js";
 import { generateCatalog } from "./generate.js";
 import { catalogOptions, phase } from "./run-phase.js";
-
-const flag = (name: string, fallback: string): string => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : fallback;
-};
 
 async function coreBench(sizes: number[]): Promise<void> {
   console.log("\n== core: resolve + map + plan + render, each in its own process (peak RSS is that process's) ==");
@@ -49,27 +48,12 @@ async function e2eBench(tables: number): Promise<void> {
     const file = join(dir, "snapshot.json");
     await writeFile(file, serializeSnapshot(snapshot, "json"));
     const grantees = mapEntitlements(resolvePolicies(snapshot), mappingSchema.parse({}), "postgres").grantees;
-    const script: string[] = grantees.map((g) => `CREATE ROLE ${quoteIdent(g.name)} NOLOGIN;`);
-    for (const db of snapshot.databases) {
-      script.push(`CREATE SCHEMA ${quoteIdent(db.name)};`);
-      for (const t of db.tables) script.push(`CREATE TABLE ${qualifiedName(db.name, t.name)} (${t.columns.map((c) => `${quoteIdent(c.name)} text`).join(", ")});`);
-    }
-    const setup = async (url: string) => {
-      const client = new pg.Client({ connectionString: url });
-      await client.connect();
-      try {
-        // Chunks: one query is one transaction, and 10k CREATE TABLEs overflow the lock table.
-        for (let i = 0; i < script.length; i += 500) await client.query(script.slice(i, i + 500).join("\n"));
-      } finally {
-        await client.end();
-      }
-    };
     const applyUrl = await createTestDatabase(server.url);
     const floorUrl = await createTestDatabase(server.url);
     // Roles are cluster-wide: create them once, then only schemas and tables in the second database.
-    await setup(applyUrl);
-    script.splice(0, grantees.length);
-    await setup(floorUrl);
+    const script = tableScript(snapshot, "text");
+    await runScript(applyUrl, [...roleScript(grantees.map((g) => g.name)), ...script]);
+    await runScript(floorUrl, script);
     const config = join(dir, "config.yaml");
     await writeFile(config, `source: { kind: file, path: ${JSON.stringify(file)} }\ntarget: { kind: postgres, url: ${JSON.stringify(applyUrl)} }\nlogLevel: warn\n`);
 
@@ -91,12 +75,12 @@ async function e2eBench(tables: number): Promise<void> {
   }
 }
 
-const core = flag("core", "10000,100000").split(",").map(Number).filter((n) => n > 0);
+const core = sizes("core", "10000,100000");
 const e2e = Number(flag("e2e", "10000"));
+const dataApi = sizes("data-api", "2000,10000");
 await coreBench(core);
 if (e2e > 0) await e2eBench(e2e);
-const dataApiAt = process.argv.indexOf("--data-api");
-if (dataApiAt >= 0) {
-  const sizes = /^\d/.test(process.argv[dataApiAt + 1] ?? "") ? process.argv[dataApiAt + 1]!.split(",").map(Number) : [10000];
-  for (const tables of sizes.filter((n) => n > 0)) await dataApiBench(tables);
-}
+const figures = [];
+for (const tables of dataApi) figures.push(await dataApiBench(tables));
+checkDataApiTargets(figures);
+for (const tables of process.argv.includes("--latency") ? sizes("latency", "10000") : []) await latencyBench(tables);

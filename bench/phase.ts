@@ -24,6 +24,8 @@ import { renderStateStatements } from "../src/warehouse/state-store.js";
 import { generateCatalog } from "./generate.js";
 
 const [phase, ...args] = process.argv.slice(2);
+/** A run id as reconcile makes them (randomUUID): state rows carry a reference to it. */
+const BENCH_RUN_ID = "5f0c9a4e-1b2d-4c3e-8f70-9a1b2c3d4e5f";
 const arg = (name: string): string => {
   const i = args.indexOf(`--${name}`);
   if (i < 0 || args[i + 1] === undefined) throw new Error(`missing --${name}`);
@@ -71,7 +73,7 @@ async function core(): Promise<void> {
   let sqlBytes = 0;
   let stateBytes = 0;
   const [, renderMs] = await timed(() => {
-    for (const batch of iterateBatches(plan, { dialect: "redshift", stateStatements: (r) => renderStateStatements("redshift", "lfsync", r, "bench") })) {
+    for (const batch of iterateBatches(plan, { dialect: "redshift", stateStatements: (r) => renderStateStatements("redshift", "lfsync", r, BENCH_RUN_ID) })) {
       batches++;
       statements += batch.statements.length;
       for (const sql of batch.statements) {

@@ -3,22 +3,33 @@
 -- The service refuses to run unless it owns this schema and every table in it, nobody else may
 -- write to them, and they have no triggers or rules (src/warehouse/state/trust.ts).
 
--- Every grant this service applied: one row per slot (grantee x schema/table x privilege) and form.
+-- Every grant this service applied. A slot is grantee x schema/table x privilege, in one form (the
+-- whole table, or a column list); a row records a group of slots that share grantee, schema,
+-- privilege, form and policies, and lists their tables, so a grant on 1000 tables costs one row of
+-- names rather than 1000 rows (src/warehouse/state/grant-slots-write.ts; the reader expands rows
+-- back into slots, grant-slots-read.ts).
 -- columns: NULL for the whole table (or the schema); otherwise a JSON array of sorted column names.
--- A slot holds at most one whole-table row; a column list too long for one row (a table may have
--- 1600 columns of 127 bytes; a statement is at most 100 KB, a Data API result row 64 KB) is split
--- over several rows of the same slot, which the reader merges.
--- policies: JSON array of the ids of the policies behind the grant (src/core/policy-ref.ts), not
--- their text. run_id: the run that wrote the row; its time is in `runs`.
+-- tables: NULL for the schema itself; otherwise the table names, each a JSON string with `"` written
+--   as \u0022, concatenated ('"orders""items"'): a name occurs as '"name"' only where it is listed, so
+--   POSITION finds it, REPLACE takes it out of its row and LENGTH counts the names
+--   (src/warehouse/state/table-lists.ts).
+-- policies: JSON array of the ids of the policies behind the grants (src/core/policy-ref.ts).
+-- Lists too long for one row (a result row is at most 64 KB, a statement 100 KB: a table may have
+-- 1600 columns of 127 bytes) are split: more tables go to more rows; a column list is cut into
+-- parts, each a row listing the same tables, numbered by part (0 first; only part 0 counts slots).
+-- row_key: a hash of the row as written, the keyset of the paged read. run_ref: the first 8
+-- characters of the id of the run that wrote the row (a UUID's are enough to find it in `runs`).
 CREATE TABLE IF NOT EXISTS ${schema}.grant_slots (
   grantee_kind VARCHAR(8) NOT NULL,
   grantee VARCHAR(512) NOT NULL,
   schema_name VARCHAR(512) NOT NULL,
-  table_name VARCHAR(512),
   privilege VARCHAR(16) NOT NULL,
   columns VARCHAR(65535),
   policies VARCHAR(65535),
-  run_id VARCHAR(64) NOT NULL
+  tables VARCHAR(65535),
+  part SMALLINT NOT NULL,
+  row_key VARCHAR(12) NOT NULL,
+  run_ref VARCHAR(8) NOT NULL
 );
 
 -- Tag assignments (not inherited values) as last seen by a run that applied.

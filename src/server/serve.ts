@@ -6,7 +6,7 @@ import { computePlan } from "../run/compute-plan.js";
 import { createEventRunner, type RunKind } from "../run/event-runs.js";
 import { reconcile } from "../run/reconcile.js";
 import { createSnapshotCache } from "../run/snapshot-cache.js";
-import { openLock, openSource, openTarget } from "../run/wiring.js";
+import { checkSource, openLock, openSource, openTarget } from "../run/wiring.js";
 import { getRun, listRuns } from "../warehouse/state-store.js";
 import { buildApp } from "./app.js";
 import { createReadiness } from "./readiness.js";
@@ -23,6 +23,7 @@ export interface RunningServer {
 /** Wires config -> adapters -> app and listens. */
 export async function startServer(config: Config, logger: Logger = createLogger(config.logLevel)): Promise<RunningServer> {
   const server = config.server ?? serverSchema.parse({});
+  await checkSource(config, logger);
   const executor = await openTarget(config);
   // Every full read refreshes the snapshot that webhook events patch and GET /plan serves (issue 11).
   const cache = createSnapshotCache(openSource(config));

@@ -47,7 +47,7 @@ export async function readRedshiftInventory(executor: SqlExecutor, request: Inve
   const all = async (queries: readonly string[]): Promise<Row[]> => (await Promise.all(queries.map((q) => executor.query(q)))).flat();
   const paged = async (queries: readonly KeysetQuery[]): Promise<Row[]> => {
     const rows: Row[] = [];
-    for (const query of queries) rows.push(...(await readKeyset(executor, query, pageRows)));
+    for (const query of queries) for (const row of await readKeyset(executor, query, pageRows)) rows.push(row);
     return rows;
   };
   const [schemas, externalSchemas, lateBindingViews, grantees, schemaPrivileges] = await Promise.all([

@@ -23,6 +23,7 @@ import {
   renderTagAssignmentStatements,
   type StateRowChange,
 } from "../../src/warehouse/state-store.js";
+import { tableToken } from "../../src/warehouse/state/table-lists.js";
 import { executorBackends } from "../support/postgres.js";
 const HOSTILE = 'we"ird; DROP TABLE x; --';
 const AT = new Date("2026-11-23T19:00:00.000Z");
@@ -41,51 +42,70 @@ const forget = (grant: Grant): StateRowChange => ({ op: "forget", grant, because
 const recorded = (grant: Grant, runId: string, because = BECAUSE): RecordedGrant => ({ ...grant, because, runId });
 const withColumns = (grant: Grant, columns: string[]): Grant => ({ ...grant, object: { ...grant.object, columns } });
 
-const INSERT = `INSERT INTO "lfsync".grant_slots (grantee_kind, grantee, schema_name, table_name, privilege, columns, policies, run_id) VALUES `;
+const INSERT = `INSERT INTO "lfsync".grant_slots (grantee_kind, grantee, schema_name, privilege, columns, policies, tables, part, row_key, run_ref) VALUES `;
 const ANALYST_SELECT = "grantee_kind = 'group' AND grantee = 'analyst' AND schema_name = 'sales' AND privilege = 'SELECT'";
+/** The VALUES of an INSERT with their row keys (hashes) blanked. */
+const valuesOf = (statement: string | undefined): string => (statement ?? "").slice(INSERT.length).replaceAll(/'[0-9a-f]{12}'/g, "KEY");
 
 describe("renderStateStatements", () => {
-  it("deletes the touched slot forms by grantee, schema, privilege and table, then inserts one row per slot form (Redshift literals)", () => {
-    expect(renderStateStatements("redshift", "lfsync", [record(tableGrant, ["p'1"]), forget(schemaGrant)], "run-1")).toEqual([
-      `DELETE FROM "lfsync".grant_slots WHERE (${ANALYST_SELECT} AND table_name IN ('orders') AND columns IS NULL) OR ` +
-        `(grantee_kind = 'group' AND grantee = 'analyst' AND schema_name = 'sales' AND privilege = 'USAGE' AND table_name IS NULL AND columns IS NULL)`,
-      `${INSERT}('group', 'analyst', 'sales', 'orders', 'SELECT', NULL, '["p''1"]', 'run-1')`,
+  it("cuts the touched tables out of their rows, drops emptied rows and forgotten schema rows, then inserts a row per group (Redshift literals)", () => {
+    const other = { ...tableGrant, object: { ...tableGrant.object, table: 'x"y' } };
+    const statements = renderStateStatements("redshift", "lfsync", [record(tableGrant, ["p'1"]), forget(schemaGrant), forget(other)], "run-1");
+    expect(statements.slice(0, 2)).toEqual([
+      `UPDATE "lfsync".grant_slots SET tables = CASE WHEN ${ANALYST_SELECT} AND columns IS NULL THEN REPLACE(REPLACE(tables, '"orders"', ''), '"x\\\\u0022y"', '') ELSE tables END ` +
+        `WHERE (${ANALYST_SELECT} AND columns IS NULL AND (POSITION('"orders"' IN tables) > 0 OR POSITION('"x\\\\u0022y"' IN tables) > 0))`,
+      `DELETE FROM "lfsync".grant_slots WHERE tables = '' OR (grantee_kind = 'group' AND grantee = 'analyst' AND schema_name = 'sales' AND privilege = 'USAGE' AND tables IS NULL)`,
     ]);
+    expect(valuesOf(statements[2])).toBe(`('group', 'analyst', 'sales', 'SELECT', NULL, '["p''1"]', '"orders"', 0, KEY, 'run-1')`);
+    expect(statements).toHaveLength(3);
   });
 
-  it("writes a column subset as one row holding the list", () => {
+  it("lists the tables of one grantee, schema, privilege, form and policy list in one row", () => {
+    const grants = ["a", "b", "c"].map((table) => ({ ...tableGrant, object: { ...tableGrant.object, table } }));
+    const statements = renderStateStatements("redshift", "lfsync", [...grants.map((g) => ({ ...record(g, ["p"]), fresh: true })), { ...record(withColumns(tableGrant, ["x", "y"]), ["p"]), fresh: true }], "5f0c9a4e-1b2d-4c3e-8f70-9a1b2c3d4e5f");
+    expect(statements).toHaveLength(1);
+    expect(valuesOf(statements[0])).toBe(
+      `('group', 'analyst', 'sales', 'SELECT', NULL, '["p"]', '"a""b""c"', 0, KEY, '5f0c9a4e'), ('group', 'analyst', 'sales', 'SELECT', '["x","y"]', '["p"]', '"orders"', 0, KEY, '5f0c9a4e')`,
+    );
+  });
+
+  it("writes a column subset as a row holding the list, after cutting the table out of the column rows only", () => {
     const statements = renderStateStatements("redshift", "lfsync", [forget(withColumns(tableGrant, ["c"])), record(withColumns(tableGrant, ["a", "b"]), ["p"])], "run-1");
-    expect(statements).toEqual([
-      `DELETE FROM "lfsync".grant_slots WHERE (${ANALYST_SELECT} AND table_name IN ('orders') AND columns IS NOT NULL)`,
-      `${INSERT}('group', 'analyst', 'sales', 'orders', 'SELECT', '["a","b"]', '["p"]', 'run-1')`,
-    ]);
+    expect(statements[0]).toBe(
+      `UPDATE "lfsync".grant_slots SET tables = CASE WHEN ${ANALYST_SELECT} AND columns IS NOT NULL THEN REPLACE(tables, '"orders"', '') ELSE tables END WHERE (${ANALYST_SELECT} AND columns IS NOT NULL AND (POSITION('"orders"' IN tables) > 0))`,
+    );
+    expect(statements[1]).toBe(`DELETE FROM "lfsync".grant_slots WHERE tables = ''`);
+    expect(valuesOf(statements[2])).toBe(`('group', 'analyst', 'sales', 'SELECT', '["a","b"]', '["p"]', '"orders"', 0, KEY, 'run-1')`);
   });
 
-  it("names many tables of one grantee, schema and privilege in one IN list", () => {
-    const tables = ["a", "b", "c"].map((table) => forget({ ...tableGrant, object: { ...tableGrant.object, table } }));
-    expect(renderStateStatements("redshift", "lfsync", tables, "run-1")).toEqual([
-      `DELETE FROM "lfsync".grant_slots WHERE (${ANALYST_SELECT} AND table_name IN ('a', 'b', 'c') AND columns IS NULL)`,
-    ]);
+  it("cuts a slot out of both forms when the batch touches both, each form in its own CASE branch", () => {
+    const [update] = renderStateStatements("postgres", "lfsync", [forget(tableGrant), record(withColumns(tableGrant, ["a"]))], "run-1");
+    expect(update).toContain("columns IS NULL THEN REPLACE(tables, E'\"orders\"', '')");
+    expect(update).toContain("columns IS NOT NULL THEN REPLACE(tables, E'\"orders\"', '')");
   });
 
-  it("deletes both forms of a slot when the batch touches both", () => {
-    const [first] = renderStateStatements("postgres", "lfsync", [forget(tableGrant), record(withColumns(tableGrant, ["a"]))], "run-1");
-    expect(first).toBe(`DELETE FROM "lfsync".grant_slots WHERE (grantee_kind = E'group' AND grantee = E'analyst' AND schema_name = E'sales' AND privilege = E'SELECT' AND table_name IN (E'orders'))`);
-  });
-
-  it("skips the DELETEs for a fresh record (nothing recorded for its slot when planned), not for a forget", () => {
+  it("skips the rewrite for a fresh record (nothing recorded for its slot when planned), not for a forget", () => {
     const statements = renderStateStatements("redshift", "lfsync", [{ ...record(tableGrant), fresh: true }, { op: "forget", grant: columnGrant, because: [] }], "run-1");
-    const deletes = statements.filter((s) => s.startsWith("DELETE"));
-    expect(deletes).toHaveLength(1);
-    expect(deletes[0]).not.toContain("'orders'");
-    expect(deletes[0]).toContain("dönnées");
-    expect(statements.filter((s) => s.startsWith("INSERT"))).toEqual([expect.stringContaining("'orders'")]);
+    const updates = statements.filter((s) => s.startsWith("UPDATE"));
+    expect(updates).toHaveLength(1);
+    expect(updates[0]).not.toContain("orders");
+    expect(updates[0]).toContain("dönnées");
+    expect(statements.filter((s) => s.startsWith("INSERT"))).toEqual([expect.stringContaining(`'"orders"'`)]);
   });
 
   it("forgets the whole column form when some columns are forgotten and none recorded (StateRowChange)", () => {
     const statements = renderStateStatements("postgres", "lfsync", [forget(withColumns(columnGrant, [HOSTILE]))], "run-1");
-    expect(statements).toHaveLength(1);
-    expect(statements[0]).toMatch(/^DELETE FROM "lfsync".grant_slots WHERE .* AND columns IS NOT NULL\)$/);
+    expect(statements).toHaveLength(2);
+    expect(statements[0]).toMatch(/^UPDATE "lfsync".grant_slots SET .* AND columns IS NOT NULL AND \(POSITION\(.*\)\)$/);
+    expect(statements[1]).toBe(`DELETE FROM "lfsync".grant_slots WHERE tables = ''`);
+  });
+
+  it("cuts many tables of one row key over several UPDATEs, never two branches of one key in one UPDATE", () => {
+    const forgets = Array.from({ length: 250 }, (_, i) => forget({ ...tableGrant, object: { ...tableGrant.object, table: `t${i}` } }));
+    const updates = renderStateStatements("redshift", "lfsync", forgets, "run-1").filter((s) => s.startsWith("UPDATE"));
+    expect(updates).toHaveLength(3);
+    for (const update of updates) expect(update.match(/ WHEN /g)).toHaveLength(1);
+    expect(updates.join("").match(/REPLACE\(/g)).toHaveLength(250);
   });
 
   it("keeps every statement within the byte bound, counting UTF-8 bytes", () => {
@@ -93,7 +113,7 @@ describe("renderStateStatements", () => {
     const statements = renderStateStatements("postgres", "lfsync", changes, "run-1", 4000);
     expect(statements.length).toBeGreaterThan(10);
     for (const statement of statements) expect(byteLength(statement)).toBeLessThanOrEqual(4000);
-    const inserted = statements.filter((s) => s.startsWith("INSERT")).join("").match(/'run-1'/g) ?? [];
+    const inserted = statements.filter((s) => s.startsWith("INSERT")).join("").match(/"t\d+"/g) ?? [];
     expect(inserted).toHaveLength(300);
   });
 
@@ -119,15 +139,16 @@ describe("renderStateStatements", () => {
 });
 
 describe("recordedGrantsOf", () => {
-  // Names that order differently by code unit, by length and by case; a surrogate pair; a hostile name.
-  const NAMES = ["a", "ab", "B", "a b", "é", "😀", "\uFFFF", HOSTILE];
+  // Names that order differently by code unit, by length and by case; a surrogate pair; quotes,
+  // backslashes and a name that is another's token with a quote inside; a hostile name.
+  const NAMES = ["a", "ab", "B", "a b", "é", "😀", "\uFFFF", 'a"', '"a', "\\u0022", HOSTILE];
   // Each case draws its names from a few of NAMES, so that rows often share a slot.
   const rowArb = (names: readonly string[]) =>
     fc.record({
       kind: fc.constantFrom("group", "role"),
       grantee: fc.constantFrom(...names),
       schema: fc.constantFrom(...names),
-      table: fc.option(fc.constantFrom(...names), { nil: null }),
+      tables: fc.option(fc.uniqueArray(fc.constantFrom(...names), { minLength: 1 }), { nil: null }),
       privilege: fc.constantFrom("SELECT", "INSERT", "USAGE", "DELETE"),
       columns: fc.option(fc.uniqueArray(fc.constantFrom(...NAMES), { minLength: 1 }), { nil: null }),
       split: fc.boolean(),
@@ -135,49 +156,56 @@ describe("recordedGrantsOf", () => {
       run: fc.constantFrom("run-a", "run-b", "run-c"),
     });
   type RowSpec = ReturnType<typeof rowArb> extends fc.Arbitrary<infer T> ? T : never;
-  interface StateRow {
-    readonly [column: string]: string | null;
-    readonly policies: string | null;
-    readonly run_id: string;
-    readonly columns: string | null;
-  }
-  /** A row of grant_slots, or its column list split over rows (one per column). */
-  const rowsOf = (r: RowSpec): StateRow[] => {
-    const base = { grantee_kind: r.kind, grantee: r.grantee, schema_name: r.schema, table_name: r.table, privilege: r.privilege, policies: r.policies, run_id: r.run };
-    if (!r.split || r.columns === null) return [{ ...base, columns: r.columns === null ? null : JSON.stringify(r.columns) }];
-    return r.columns.map((column) => ({ ...base, columns: JSON.stringify([column]) }));
+  /** A row of grant_slots, or its column list split over rows (one part per column). */
+  const rowsOf = (r: RowSpec): Record<string, string | number | null>[] => {
+    const tables = r.tables === null ? null : r.tables.map(tableToken).join("");
+    const base = { grantee_kind: r.kind, grantee: r.grantee, schema_name: r.schema, privilege: r.privilege, policies: r.policies, tables, row_key: "k", run_ref: r.run };
+    if (!r.split || r.columns === null) return [{ ...base, part: 0, columns: r.columns === null ? null : JSON.stringify(r.columns) }];
+    return r.columns.map((column, part) => ({ ...base, part, columns: JSON.stringify([column]) }));
   };
+  /** The old meaning: one slot per table a row lists (the schema when none), with the row's columns, policies and run. */
+  const slotsOf = (r: RowSpec) =>
+    (r.tables ?? [null]).map((table) => ({
+      grant: { grantee: { kind: r.kind, name: r.grantee }, privilege: r.privilege, object: { schema: r.schema, table, columns: r.columns } } as Grant,
+      policies: JSON.parse(r.policies ?? "[]") as string[],
+      run: r.run,
+    }));
   const formKey = (g: Grant): string => `${grantSlotKey(g)}${g.object.columns === null ? "" : "\u0001"}`;
 
-  it("returns one grant per slot form, sorted as grantSlotKey orders them, merging the columns, policies and greatest run of its rows", () => {
+  it("expands every row into the slots it lists: one grant per slot form, sorted as grantSlotKey orders them, merging columns, policies and greatest run", () => {
     fc.assert(
-      fc.property(fc.uniqueArray(fc.constantFrom(...NAMES), { minLength: 1, maxLength: 3 }).chain((names) => fc.array(rowArb(names), { maxLength: 40 })), (generated) => {
-        const rows = generated.flatMap(rowsOf);
-        const read = recordedGrantsOf(rows);
-        const keys = read.map(formKey);
-        expect(keys).toEqual([...new Set(rows.map((row) => formKey(recordedGrantsOf([row])[0]!)))].sort(compareStrings));
+      fc.property(fc.uniqueArray(fc.constantFrom(...NAMES), { minLength: 1, maxLength: 4 }).chain((names) => fc.array(rowArb(names), { maxLength: 30 })), (generated) => {
+        const read = recordedGrantsOf(generated.flatMap(rowsOf));
+        const slots = generated.flatMap(slotsOf);
+        expect(read.map(formKey)).toEqual([...new Set(slots.map((slot) => formKey(slot.grant)))].sort(compareStrings));
         for (const grant of read) {
-          const own = rows.filter((row) => formKey(recordedGrantsOf([row])[0]!) === formKey(grant));
-          const columns = own.flatMap((row) => (row.columns === null ? [] : (JSON.parse(row.columns) as string[])));
+          const own = slots.filter((slot) => formKey(slot.grant) === formKey(grant));
+          const columns = own.flatMap((slot) => slot.grant.object.columns ?? []);
           expect(grant.object.columns).toEqual(grant.object.columns === null ? null : [...new Set(columns)].sort(compareStrings));
-          expect(new Set(grant.because)).toEqual(new Set(own.flatMap((row) => JSON.parse(row.policies ?? "[]") as string[])));
-          expect(grant.runId).toBe(own.map((row) => row.run_id).sort().pop());
+          expect(new Set(grant.because)).toEqual(new Set(own.flatMap((slot) => slot.policies)));
+          expect(grant.runId).toBe(own.map((slot) => slot.run).sort().pop());
         }
       }),
     );
   });
 
   it("shares grantees, names and explanations between grants", () => {
-    const rows = [1, 2].map((i) => ({ grantee_kind: "group", grantee: "g", schema_name: "s", table_name: `t${i}`, privilege: "SELECT", policies: '["p"]', run_id: "r", columns: null }));
+    const rows = [{ grantee_kind: "group", grantee: "g", schema_name: "s", privilege: "SELECT", policies: '["p"]', tables: '"t1""t2"', row_key: "k", run_ref: "r", columns: null }];
     const [a, b] = recordedGrantsOf(rows);
+    expect(a!.object.table).toBe("t1");
+    expect(b!.object.table).toBe("t2");
     expect(a!.grantee).toBe(b!.grantee);
     expect(a!.because).toBe(b!.because);
   });
 
   it("refuses a row it cannot read", () => {
-    const row = { grantee_kind: "user", grantee: "g", schema_name: "s", table_name: null, privilege: "USAGE", policies: null, run_id: "r", columns: null };
+    const row = { grantee_kind: "user", grantee: "g", schema_name: "s", privilege: "USAGE", policies: null, tables: null, row_key: "k", run_ref: "r", columns: null };
     expect(() => recordedGrantsOf([row])).toThrow(/grantee kind "user"/);
     expect(() => recordedGrantsOf([{ ...row, grantee_kind: "group", grantee: null }])).toThrow(/grantee null/);
+    expect(recordedGrantsOf([{ ...row, grantee_kind: "group", privilege: "SELECT", tables: "" }])).toEqual([]);
+    for (const tables of ['"t1"x', '"t1', '"t1"""', '"a\\"']) {
+      expect(() => recordedGrantsOf([{ ...row, grantee_kind: "group", privilege: "SELECT", tables }]), tables).toThrow(/tables/);
+    }
   });
 });
 
@@ -200,7 +228,7 @@ describe.each(executorBackends())("state store on $name", (backend) => {
     expect(await lastCatalogHash(executor, "fresh")).toBeNull();
   });
 
-  it("records and forgets table, column and schema grants with hostile names, one row per slot", async () => {
+  it("records and forgets table, column and schema grants with hostile names", async () => {
     await runMigrations(executor, "s1");
     await apply(renderStateStatements("postgres", "s1", [record(tableGrant), record(columnGrant), record(schemaGrant)], "run-1"));
     // Sorted by slot: the schema-level grant before the same grantee's table grants.
@@ -210,8 +238,8 @@ describe.each(executorBackends())("state store on $name", (backend) => {
       recorded(columnGrant, "run-1"),
     ]);
     expect(await count("s1.grant_slots")).toBe(3);
-    const [row] = await executor.query(`SELECT run_id, policies, columns FROM s1.grant_slots WHERE grantee = E'${HOSTILE.replaceAll("'", "''")}'`);
-    expect(row).toEqual({ run_id: "run-1", policies: JSON.stringify(BECAUSE), columns: JSON.stringify(columnGrant.object.columns) });
+    const [row] = await executor.query(`SELECT run_ref, policies, columns, tables FROM s1.grant_slots WHERE grantee = E'${HOSTILE.replaceAll("'", "''")}'`);
+    expect(row).toEqual({ run_ref: "run-1", policies: JSON.stringify(BECAUSE), columns: JSON.stringify(columnGrant.object.columns), tables: tableToken(HOSTILE) });
 
     // The column subset narrows by one and widens by one (the record lists every column it keeps); the table grant is forgotten.
     await apply(
@@ -318,7 +346,7 @@ describe.each(executorBackends())("state store on $name", (backend) => {
     ]);
   });
 
-  it("reads grant_slots in pages whatever the page size, and a (schema, table) with more rows than a page whole", async () => {
+  it("reads grant_slots in pages by row key whatever the page size, and a key with more rows than a page whole", async () => {
     await runMigrations(executor, "s9");
     const grantees = Array.from({ length: 7 }, (_, i) => ({ kind: "group" as const, name: `g${i}` }));
     const grants: Grant[] = [];
@@ -329,13 +357,18 @@ describe.each(executorBackends())("state store on $name", (backend) => {
       }
     }
     await apply(renderStateStatements("postgres", "s9", grants.map((g) => record(g)), "run-1"));
+    // The same rows again (a key shared by three rows): ties of the keyset.
+    const again = renderStateStatements("postgres", "s9", [{ ...record(grants[1]!), fresh: true }], "run-1");
+    await apply([...again, ...again]);
     const whole = await readGrantSlotRows(executor, "s9", 1_000_000);
-    expect(whole).toHaveLength(grants.length);
+    // Per schema and grantee: USAGE, SELECT on t1 and t2 in one row, SELECT (x) on t3; plus the two copies.
+    expect(whole).toHaveLength(2 * 7 * 3 + 2);
     const sortRows = (rows: readonly object[]) => rows.map((r) => JSON.stringify(r)).sort();
-    for (const pageRows of [1, 2, 5, 7, 8, 13, 56]) {
+    for (const pageRows of [1, 2, 3, 5, 7, 8, 13, 44]) {
       expect(sortRows(await readGrantSlotRows(executor, "s9", pageRows)), `page of ${pageRows}`).toEqual(sortRows(whole));
     }
-    expect(await readRecordedGrants(executor, "s9", 3)).toEqual(await readRecordedGrants(executor, "s9"));
+    expect(await readRecordedGrants(executor, "s9", 2)).toEqual(await readRecordedGrants(executor, "s9"));
+    expect(await readRecordedGrants(executor, "s9")).toHaveLength(grants.length);
   });
 
   it("fences a stale lease holder's batch inside its transaction", async () => {

@@ -1,5 +1,6 @@
 import {
   compareStrings,
+  type Dialect,
   type Grantee,
   type Privilege,
   type RecordedGrant,
@@ -10,14 +11,18 @@ import { quoteIdent, quoteLiteral } from "../../core/sql.js";
 import { SyncError } from "../../errors.js";
 import type { Row, SqlExecutor } from "../executor.js";
 import { stateTableExists, stringOf } from "./sql.js";
+import { parseTables } from "./table-lists.js";
 
 /** Sort rank of each privilege name: slots sort by the name, as grantSlotKey does. */
 const PRIVILEGE_RANK: ReadonlyMap<string, number> = new Map(
   [...SCHEMA_PRIVILEGES, ...TABLE_PRIVILEGES].sort(compareStrings).map((privilege, rank) => [privilege, rank]),
 );
 
-/** Rows per page of the state read: a page of 300-byte rows is a few MB, far below the Data API's 100 MB result. */
-export const DEFAULT_PAGE_ROWS = 50_000;
+/**
+ * Rows per page of the state read: a row is at most about 60 KB (grant-slots-write.ts), so a page
+ * stays under the Data API's 100 MB result (aws-facts §5.3) whatever the rows hold.
+ */
+export const DEFAULT_PAGE_ROWS = 1_000;
 
 /** Distinct names met while reading, numbered in order of appearance; ranks() numbers them in sort order. */
 class Names {
@@ -65,55 +70,43 @@ function orderByKeys(count: number, keys: readonly { readonly values: Uint32Arra
   return order;
 }
 
-/** The columns recordedGrantsOf reads. */
-export const GRANT_SLOT_COLUMNS = "grantee_kind, grantee, schema_name, table_name, privilege, columns, policies, run_id";
-const ROW_COLUMNS = GRANT_SLOT_COLUMNS;
-/** The page key: schema-level rows (no table) first within their schema. */
-const PAGE_TABLE = "COALESCE(table_name, '')";
+/** The columns recordedGrantsOf reads (row_key orders the pages). */
+export const GRANT_SLOT_COLUMNS = "grantee_kind, grantee, schema_name, privilege, columns, policies, tables, row_key, run_ref";
 
-type PageKey = readonly [schema: string, table: string];
-
-/** Rows after `from` (or from it, inclusive) in key order, at most `limit`; `only` reads one key whole. */
-function pageQuery(stateSchema: string, dialect: "redshift" | "postgres", from: { key: PageKey; inclusive: boolean } | null, limit: number): string {
-  const schema = (key: PageKey): string => quoteLiteral(key[0], dialect);
-  const table = (key: PageKey): string => quoteLiteral(key[1], dialect);
-  const where =
-    from === null
-      ? ""
-      : ` WHERE schema_name > ${schema(from.key)} OR (schema_name = ${schema(from.key)} AND ${PAGE_TABLE} ${from.inclusive ? ">=" : ">"} ${table(from.key)})`;
-  return `SELECT ${ROW_COLUMNS} FROM ${quoteIdent(stateSchema)}.grant_slots${where} ORDER BY schema_name, ${PAGE_TABLE} LIMIT ${limit}`;
+/** Rows of `where` (or all) with a row key after `from` (or from it, inclusive), at most `limit`, in key order. */
+function pageQuery(stateSchema: string, dialect: Dialect, where: string | null, from: { key: string; inclusive: boolean } | null, limit: number): string {
+  const terms = [...(where === null ? [] : [`(${where})`]), ...(from === null ? [] : [`row_key ${from.inclusive ? ">=" : ">"} ${quoteLiteral(from.key, dialect)}`])];
+  return `SELECT ${GRANT_SLOT_COLUMNS} FROM ${quoteIdent(stateSchema)}.grant_slots${terms.length === 0 ? "" : ` WHERE ${terms.join(" AND ")}`} ORDER BY row_key LIMIT ${limit}`;
 }
 
-function keyQuery(stateSchema: string, dialect: "redshift" | "postgres", key: PageKey): string {
-  return `SELECT ${ROW_COLUMNS} FROM ${quoteIdent(stateSchema)}.grant_slots WHERE schema_name = ${quoteLiteral(key[0], dialect)} AND ${PAGE_TABLE} = ${quoteLiteral(key[1], dialect)}`;
+function keyQuery(stateSchema: string, dialect: Dialect, where: string | null, key: string): string {
+  return `SELECT ${GRANT_SLOT_COLUMNS} FROM ${quoteIdent(stateSchema)}.grant_slots WHERE ${where === null ? "" : `(${where}) AND `}row_key = ${quoteLiteral(key, dialect)}`;
 }
-
-const keyOf = (row: Row): PageKey => [String(row.schema_name), row.table_name === null ? "" : String(row.table_name)];
 
 /**
- * Every row of `grant_slots`, read in pages of at most `pageRows` (keyset on schema, table), so no
- * one result grows with the state (the Data API returns at most 100 MB per result). The rows of the
- * last (schema, table) of a full page are read again with the next page; a key with more rows than
- * a page (grantees x privileges of one table) is read on its own.
+ * The rows of `grant_slots` (those `where` selects, or all), read in pages of at most `pageRows` by
+ * keyset on row_key, so no one result grows with the state (the Data API returns at most 100 MB
+ * per result). Row keys are hashes of distinct rows, so ties are rare: the rows of the last key of
+ * a full page are read again with the next page, and a key with more rows than a page on its own.
  */
-export async function readGrantSlotRows(executor: SqlExecutor, stateSchema: string, pageRows = DEFAULT_PAGE_ROWS): Promise<Row[]> {
+export async function readGrantSlotRows(executor: SqlExecutor, stateSchema: string, pageRows = DEFAULT_PAGE_ROWS, where: string | null = null): Promise<Row[]> {
   const { dialect } = executor;
   const rows: Row[] = [];
-  let from: { key: PageKey; inclusive: boolean } | null = null;
+  let from: { key: string; inclusive: boolean } | null = null;
   for (;;) {
-    const page = await executor.query(pageQuery(stateSchema, dialect, from, pageRows));
+    const page = await executor.query(pageQuery(stateSchema, dialect, where, from, pageRows));
     if (page.length < pageRows) {
       for (const row of page) rows.push(row);
       return rows;
     }
-    const last = keyOf(page[page.length - 1]!);
+    const last = stringOf(page[page.length - 1]!, "row_key");
     let complete = page.length;
-    while (complete > 0 && keyOf(page[complete - 1]!)[0] === last[0] && keyOf(page[complete - 1]!)[1] === last[1]) complete--;
+    while (complete > 0 && page[complete - 1]!.row_key === last) complete--;
     for (let i = 0; i < complete; i++) rows.push(page[i]!);
     if (complete > 0) {
       from = { key: last, inclusive: true };
     } else {
-      for (const row of await executor.query(keyQuery(stateSchema, dialect, last))) rows.push(row);
+      for (const row of await executor.query(keyQuery(stateSchema, dialect, where, last))) rows.push(row);
       from = { key: last, inclusive: false };
     }
   }
@@ -167,32 +160,39 @@ interface RowKeys {
   readonly form: Uint32Array;
 }
 
-function readRow(row: Row, i: number, reader: RowReader, keys: RowKeys): RecordedGrant {
+/**
+ * The grants of one row, one per table it lists (or the schema-level grant), written from index
+ * `at` on; the row's names, column list and policies are read once and shared by its grants.
+ */
+function readRow(row: Row, tables: readonly string[] | null, at: number, reader: RowReader, keys: RowKeys, grants: RecordedGrant[]): void {
   // Named property reads, not row[column]: rows share one shape, and these reads stay fast.
-  const { grantee_kind: kind, grantee, schema_name: schema, table_name: table, privilege, policies, run_id: runId, columns } = row;
+  const { grantee_kind: kind, grantee, schema_name: schema, privilege, policies, run_ref: runId, columns } = row;
   const rank = PRIVILEGE_RANK.get(privilege as string);
   if ((kind !== "group" && kind !== "role") || rank === undefined) {
     throw new SyncError("TARGET_FAILED", `state schema row has grantee kind ${JSON.stringify(kind)} and privilege ${JSON.stringify(privilege)}`);
   }
-  if (typeof grantee !== "string" || typeof schema !== "string" || typeof runId !== "string" || (table !== null && typeof table !== "string")) {
-    throw new SyncError("TARGET_FAILED", `state schema row has grantee ${JSON.stringify(grantee)}, schema ${JSON.stringify(schema)}, table ${JSON.stringify(table)} and run ${JSON.stringify(runId)}`);
+  if (typeof grantee !== "string" || typeof schema !== "string" || typeof runId !== "string") {
+    throw new SyncError("TARGET_FAILED", `state schema row has grantee ${JSON.stringify(grantee)}, schema ${JSON.stringify(schema)} and run ${JSON.stringify(runId)}`);
   }
   const granteeId = reader.grantees[kind].id(grantee);
-  keys.grantee[i] = granteeId * 2 + (kind === "role" ? 1 : 0);
+  const granteeObject = (reader.granteeObjects[kind][granteeId] ??= { kind, name: reader.grantees[kind].names[granteeId]! });
   const schemaId = reader.schemas.id(schema);
-  keys.schema[i] = schemaId;
-  const tableId = table === null ? -1 : reader.tables.id(table);
-  keys.table[i] = tableId + 1;
-  keys.form[i] = rank * 2 + (columns === null ? 0 : 1);
   let list = columns === null ? null : (JSON.parse(stringOf(row, "columns")) as string[]);
   if (list !== null && !isSortedSet(list)) list = [...new Set(list)].sort(compareStrings);
-  return {
-    grantee: (reader.granteeObjects[kind][granteeId] ??= { kind, name: reader.grantees[kind].names[granteeId]! }),
-    privilege: privilege as Privilege,
-    object: { schema: reader.schemas.names[schemaId]!, table: tableId < 0 ? null : reader.tables.names[tableId]!, columns: list },
-    because: policies === null ? [] : reader.policies(stringOf(row, "policies")),
-    runId: reader.runId(runId),
-  };
+  const because = policies === null ? [] : reader.policies(stringOf(row, "policies"));
+  const run = reader.runId(runId);
+  const schemaName = reader.schemas.names[schemaId]!;
+  const count = tables === null ? 1 : tables.length;
+  for (let k = 0; k < count; k++) {
+    const i = at + k;
+    const tableId = tables === null ? -1 : reader.tables.id(tables[k]!);
+    keys.grantee[i] = granteeId * 2 + (kind === "role" ? 1 : 0);
+    keys.schema[i] = schemaId;
+    keys.table[i] = tableId + 1;
+    keys.form[i] = rank * 2 + (list === null ? 0 : 1);
+    const table = tableId < 0 ? null : reader.tables.names[tableId]!;
+    grants[i] = { grantee: granteeObject, privilege: privilege as Privilege, object: { schema: schemaName, table, columns: list }, because, runId: run };
+  }
 }
 
 /** The order of grantSlotKey: kind ("group" < "role"), grantee, schema, table (schema level first), privilege. */
@@ -216,17 +216,28 @@ function slotOrder(count: number, reader: RowReader, keys: RowKeys): Uint32Array
 }
 
 /**
- * The rows of grant_slots as RecordedGrants. Hot on large targets (DESIGN §6): no key string per
- * row; names, grantees, run ids and policy lists are shared between grants; each row is read once,
- * in the order it came, and the grants are ordered by the ranks of their names (small integers),
- * not by comparing strings.
+ * The rows of grant_slots as RecordedGrants, one per slot form: each row expanded into the slots it
+ * lists (table-lists.ts). Hot on large targets (DESIGN §6): no key string per slot; names, grantees,
+ * run ids and policy lists are shared between grants; each row is read once, in the order it came,
+ * and the grants are ordered by the ranks of their names (small integers), not by comparing strings.
  */
 export function recordedGrantsOf(rows: readonly Row[]): RecordedGrant[] {
-  const count = rows.length;
+  const lists: (string[] | null)[] = new Array<string[] | null>(rows.length);
+  let count = 0;
+  for (let r = 0; r < rows.length; r++) {
+    const tables = rows[r]!.tables;
+    if (tables !== null && typeof tables !== "string") throw new SyncError("TARGET_FAILED", `state schema row has tables ${JSON.stringify(tables)}`);
+    const list = tables === null ? null : parseTables(tables);
+    lists[r] = list;
+    count += list === null ? 1 : list.length;
+  }
   const reader = new RowReader();
   const keys: RowKeys = { grantee: new Uint32Array(count), schema: new Uint32Array(count), table: new Uint32Array(count), form: new Uint32Array(count) };
   const grants: RecordedGrant[] = new Array<RecordedGrant>(count);
-  for (let i = 0; i < count; i++) grants[i] = readRow(rows[i]!, i, reader, keys);
+  for (let r = 0, at = 0; r < rows.length; r++) {
+    readRow(rows[r]!, lists[r]!, at, reader, keys, grants);
+    at += lists[r] === null ? 1 : lists[r]!.length;
+  }
   const order = slotOrder(count, reader, keys);
   const sameSlot = (i: number, j: number): boolean =>
     keys.grantee[i] === keys.grantee[j] && keys.schema[i] === keys.schema[j] && keys.table[i] === keys.table[j] && keys.form[i] === keys.form[j];
@@ -242,7 +253,7 @@ export function recordedGrantsOf(rows: readonly Row[]): RecordedGrant[] {
 }
 
 /**
- * Several rows of one slot form (a split column list; a crash could leave more): one grant with
+ * Several rows of one slot form (the parts of a split column list): one grant with
  * their columns and policies; the greatest run id names the run.
  */
 function mergedGrant(rowIds: Uint32Array, grants: readonly RecordedGrant[]): RecordedGrant {

@@ -1,20 +1,30 @@
+import { createHash } from "node:crypto";
 import { compareStrings, type Dialect, type Grant, SlotMap } from "../../core/grants.js";
-import { byteLength, quoteIdent, quoteLiteral, quoteNullable } from "../../core/sql.js";
+import { byteLength, quoteIdent, quoteLiteral } from "../../core/sql.js";
 import { boundedStatements, DEFAULT_MAX_STATEMENT_BYTES } from "./sql.js";
+import { tableToken } from "./table-lists.js";
+import { removalStatements, type RemovalKeys } from "./grant-slots-removal.js";
 
 /**
- * Writes `grant_slots` (migrations/0001): one row per slot form the service applied. A row says
- * only what it must: grantee, object, privilege, the column list, the ids of the policies behind it
- * and the run (whose time is in `runs`). Nothing is repeated: no key column, no timestamp per row.
+ * Writes `grant_slots` (migrations/0001): one row per group of slots that share grantee, schema,
+ * privilege, form (column list) and policies, listing its tables (table-lists.ts). A row says only
+ * what it must: no key per slot, no timestamp; a short reference to the run (whose time is in `runs`).
  */
 
 /**
- * Bytes of `policies` and of one row's `columns` (Redshift counts VARCHAR lengths in bytes): together
- * they keep a row under the Data API's 64 KB per result row (aws-facts §5.3) and its INSERT under
- * 100 KB, so a long column list is split over rows.
+ * Bytes of one row's `policies`, `columns` and `tables` (Redshift counts VARCHAR lengths in bytes):
+ * together they keep a row under the Data API's 64 KB per result row (aws-facts §5.3) and its INSERT
+ * under 100 KB, so a long column list or table list is split over rows.
  */
 const MAX_POLICIES_BYTES = 16_384;
-const MAX_COLUMNS_BYTES = 32_768;
+const MAX_COLUMNS_BYTES = 16_384;
+const MAX_TABLES_BYTES = 24_576;
+/**
+ * Characters of the run id a row keeps (a UUID's first 8 hex digits): enough to find the run in
+ * `runs` (run_id LIKE 'ref%'); nothing decides by it, and a whole UUID on every row would cost
+ * more bytes than most column lists.
+ */
+export const RUN_REF_LENGTH = 8;
 
 /**
  * One change to the recorded state of a slot (grantee x schema/table x privilege). The changes of
@@ -31,18 +41,29 @@ export interface StateRowChange {
   readonly grant: Grant;
   /** The policies behind the grant, as the plan refers to them (ids). */
   readonly because: readonly string[];
-  /** Nothing was recorded for this grant's slot: its rows need no DELETE before the INSERT. */
+  /** Nothing was recorded for this grant's slot: it is in no row, so none needs rewriting before the INSERT. */
   readonly fresh?: boolean;
 }
 
 /** What one batch leaves in one slot. */
 interface SlotWrite {
   readonly grant: Grant;
-  needsDelete: boolean;
-  /** undefined: the whole-table row is untouched; null: forgotten; else recorded for these reasons. */
+  needsRemoval: boolean;
+  /** undefined: the whole-table form is untouched; null: forgotten; else recorded for these reasons. */
   full: readonly string[] | null | undefined;
   /** The batch's changes to the column form, in order; undefined when it touches none. */
   columnChanges: StateRowChange[] | undefined;
+}
+
+/** Rows to insert that share everything but their tables. */
+interface RowGroup {
+  /** `(kind, grantee, schema, privilege, ` */
+  readonly head: string;
+  /** The column list (null: the whole table or the schema). */
+  readonly columns: readonly string[] | null;
+  readonly policies: string;
+  /** Table tokens (table-lists.ts); null for the schema-level row. */
+  readonly tables: string[] | null;
 }
 
 /** The policy ids as a JSON array, cut to what the column holds, saying how many were left out. */
@@ -82,33 +103,37 @@ function finalColumns(changes: readonly StateRowChange[]): { columns: string[]; 
   return { columns: [...kept].sort(compareStrings), because };
 }
 
+/** Items cut into runs whose sizes add up to at most `maxBytes` (at least one item per run). */
+function chunksOf<T>(items: readonly T[], size: (item: T) => number, maxBytes: number): T[][] {
+  const chunks: T[][] = [[]];
+  let bytes = 0;
+  for (const item of items) {
+    const bytesOfItem = size(item);
+    if (chunks[chunks.length - 1]!.length > 0 && bytes + bytesOfItem > maxBytes) {
+      chunks.push([]);
+      bytes = 0;
+    }
+    chunks[chunks.length - 1]!.push(item);
+    bytes += bytesOfItem;
+  }
+  return chunks;
+}
+
+/** Bytes a text takes inside a literal (quoteLiteral doubles `'` and `\`). */
+function literalBytes(text: string): number {
+  let bytes = byteLength(text);
+  for (let i = 0; i < text.length; i++) if (text[i] === "'" || text[i] === "\\") bytes++;
+  return bytes;
+}
+
 /**
- * `columns` literals of one slot: the JSON array in one row, or split over rows when it does not
- * fit in MAX_COLUMNS_BYTES (a table may have 1600 columns of 127 bytes).
+ * `columns` literals of a column list: the JSON array in one row, or split over rows when it does
+ * not fit in MAX_COLUMNS_BYTES (a table may have 1600 columns of 127 bytes).
  */
 function columnListLiterals(columns: readonly string[], dialect: Dialect): string[] {
   const whole = quoteLiteral(JSON.stringify(columns), dialect);
   if (byteLength(whole) <= MAX_COLUMNS_BYTES) return [whole];
-  const chunks: string[][] = [[]];
-  let bytes = 0;
-  for (const column of columns) {
-    const size = byteLength(quoteLiteral(JSON.stringify(column), dialect)) + 1;
-    if (chunks[chunks.length - 1]!.length > 0 && bytes + size > MAX_COLUMNS_BYTES) {
-      chunks.push([]);
-      bytes = 0;
-    }
-    chunks[chunks.length - 1]!.push(column);
-    bytes += size;
-  }
-  return chunks.map((chunk) => quoteLiteral(JSON.stringify(chunk), dialect));
-}
-
-/** The rows of one slot form: whole table (columns null) or a column list, split over rows when long. */
-function slotRows(grant: Grant, columns: readonly string[] | null, policies: string, tail: string, dialect: Dialect): string[] {
-  const literal = (value: string | null): string => quoteNullable(value, dialect);
-  const head = `(${literal(grant.grantee.kind)}, ${literal(grant.grantee.name)}, ${literal(grant.object.schema)}, ${literal(grant.object.table)}, ${literal(grant.privilege)}, `;
-  if (columns === null) return [`${head}NULL, ${policies}, ${tail}`];
-  return columnListLiterals(columns, dialect).map((list) => `${head}${list}, ${policies}, ${tail}`);
+  return chunksOf(columns, (column) => literalBytes(JSON.stringify(column)) + 1, MAX_COLUMNS_BYTES).map((chunk) => quoteLiteral(JSON.stringify(chunk), dialect));
 }
 
 /** The slots a batch touches, each with what the batch leaves in it, in order of appearance. */
@@ -118,55 +143,87 @@ function slotWrites(changes: readonly StateRowChange[]): SlotWrite[] {
   for (const change of changes) {
     let slot = bySlot.get(change.grant);
     if (slot === undefined) {
-      slot = { grant: change.grant, needsDelete: false, full: undefined, columnChanges: undefined };
+      slot = { grant: change.grant, needsRemoval: false, full: undefined, columnChanges: undefined };
       bySlot.set(change.grant, slot);
       slots.push(slot);
     }
-    if (change.op === "forget" || change.fresh !== true) slot.needsDelete = true;
+    if (change.op === "forget" || change.fresh !== true) slot.needsRemoval = true;
     if (change.grant.object.columns === null) slot.full = change.op === "record" ? change.because : null;
     else (slot.columnChanges ??= []).push(change);
   }
   return slots;
 }
 
-/** Which rows of a slot a DELETE removes: both forms, or the one the batch touches. */
-function formFilter(slot: SlotWrite): string {
-  if (slot.full === undefined) return " AND columns IS NOT NULL";
-  if (slot.columnChanges === undefined) return " AND columns IS NULL";
-  return "";
+/** What the batch takes out of the recorded rows: each touched form of each slot it does not know to be fresh. */
+function removalKeys(slots: readonly SlotWrite[]): RemovalKeys {
+  const keys: RemovalKeys = { tables: [], schemas: [] };
+  for (const slot of slots) {
+    if (!slot.needsRemoval) continue;
+    const { grantee, object, privilege } = slot.grant;
+    if (object.table === null) keys.schemas.push({ grantee, schema: object.schema, privilege });
+    else {
+      if (slot.full !== undefined) keys.tables.push({ grantee, schema: object.schema, privilege, columns: false, table: object.table });
+      if (slot.columnChanges !== undefined) keys.tables.push({ grantee, schema: object.schema, privilege, columns: true, table: object.table });
+    }
+  }
+  return keys;
+}
+
+/** The rows the batch leaves, grouped: tables of one grantee, schema, privilege, form and policy list share rows. */
+function rowGroups(slots: readonly SlotWrite[], dialect: Dialect): RowGroup[] {
+  const policyLiteral = policyLiterals(dialect);
+  const heads = new Map<string, string>();
+  const groups = new Map<string, RowGroup>();
+  const add = (grant: Grant, columns: readonly string[] | null, because: readonly string[]): void => {
+    const { grantee, object, privilege } = grant;
+    const headKey = `${grantee.kind}\u0000${grantee.name}\u0000${object.schema}\u0000${privilege}`;
+    let head = heads.get(headKey);
+    if (head === undefined) {
+      heads.set(headKey, (head = `(${quoteLiteral(grantee.kind, dialect)}, ${quoteLiteral(grantee.name, dialect)}, ${quoteLiteral(object.schema, dialect)}, ${quoteLiteral(privilege, dialect)}, `));
+    }
+    const policies = policyLiteral(because);
+    if (object.table === null) {
+      groups.set(`${headKey}\u0000schema`, { head, columns: null, policies, tables: null });
+      return;
+    }
+    const key = `${headKey}\u0000${columns === null ? "" : JSON.stringify(columns)}\u0000${policies}`;
+    let group = groups.get(key);
+    if (group === undefined) groups.set(key, (group = { head, columns, policies, tables: [] }));
+    group.tables!.push(tableToken(object.table));
+  };
+  for (const slot of slots) {
+    if (slot.full !== undefined && slot.full !== null) add(slot.grant, null, slot.full);
+    if (slot.columnChanges !== undefined) {
+      const { columns, because } = finalColumns(slot.columnChanges);
+      if (columns.length > 0) add(slot.grant, columns, because);
+    }
+  }
+  return [...groups.values()];
 }
 
 /**
- * The WHERE terms deleting the touched slots: one term per grantee x schema x privilege x form,
- * naming its tables in one IN list (split when it would not fit in a statement).
+ * The VALUES of one group: its tables cut into lists of at most `maxTablesBytes`; a long column list
+ * cut into parts, each part a row listing the same tables (part 0 first, which alone counts the slots).
  */
-function deleteTerms(slots: readonly SlotWrite[], dialect: Dialect, maxListBytes: number): string[] {
-  const groups = new Map<string, { head: string; filter: string; tables: string[]; schemaLevel: boolean }>();
-  for (const slot of slots) {
-    if (!slot.needsDelete) continue;
-    const { grantee, object, privilege } = slot.grant;
-    const filter = formFilter(slot);
-    const key = JSON.stringify([grantee.kind, grantee.name, object.schema, privilege, filter, object.table === null]);
-    let group = groups.get(key);
-    if (group === undefined) {
-      const head = `grantee_kind = ${quoteLiteral(grantee.kind, dialect)} AND grantee = ${quoteLiteral(grantee.name, dialect)} AND schema_name = ${quoteLiteral(object.schema, dialect)} AND privilege = ${quoteLiteral(privilege, dialect)}`;
-      groups.set(key, (group = { head, filter, tables: [], schemaLevel: object.table === null }));
+function groupRows(group: RowGroup, run: string, dialect: Dialect, maxTablesBytes: number): string[] {
+  const columnParts = group.columns === null ? ["NULL"] : columnListLiterals(group.columns, dialect);
+  const tableLists = group.tables === null ? ["NULL"] : chunksOf(group.tables, literalBytes, maxTablesBytes).map((list) => quoteLiteral(list.join(""), dialect));
+  const rows: string[] = [];
+  for (const tables of tableLists) {
+    for (const [part, columns] of columnParts.entries()) {
+      const body = `${group.head}${columns}, ${group.policies}, ${tables}, ${part}, `;
+      // The page key of the state read (grant-slots-read.ts): rows differ, so their keys do (a tie costs only a re-read).
+      const key = createHash("sha1").update(body).update(run).digest("hex").slice(0, 12);
+      rows.push(`${body}'${key}', ${run})`);
     }
-    if (object.table !== null) group.tables.push(quoteLiteral(object.table, dialect));
   }
-  const terms: string[] = [];
-  for (const { head, filter, tables, schemaLevel } of groups.values()) {
-    if (schemaLevel) terms.push(`(${head} AND table_name IS NULL${filter})`);
-    else for (const list of boundedStatements("", tables, "", maxListBytes)) terms.push(`(${head} AND table_name IN (${list})${filter})`);
-  }
-  return terms;
+  return rows;
 }
 
 /**
  * State statements for a batch of changes (pure, so apply runs them in the batch's transaction).
- * Every slot form the batch touches is rewritten: its rows are deleted (unless every change of the
- * slot is `fresh`), then its final rows are inserted, one per slot form (a few when a column list
- * is split).
+ * Every slot form the batch touches is taken out of the rows that list it (unless every change of
+ * the slot is `fresh`: then no row lists it), then the batch's rows are inserted, grouped.
  */
 export function renderStateStatements(
   dialect: Dialect,
@@ -175,21 +232,13 @@ export function renderStateStatements(
   runId: string,
   maxStatementBytes = DEFAULT_MAX_STATEMENT_BYTES,
 ): string[] {
-  const tail = `${quoteLiteral(runId, dialect)})`;
-  const policyLiteral = policyLiterals(dialect);
+  const run = quoteLiteral(runId.slice(0, RUN_REF_LENGTH), dialect);
   const slots = slotWrites(changes);
-  const rows: string[] = [];
-  for (const slot of slots) {
-    if (slot.full !== undefined && slot.full !== null) rows.push(...slotRows(slot.grant, null, policyLiteral(slot.full), tail, dialect));
-    if (slot.columnChanges !== undefined) {
-      const { columns, because } = finalColumns(slot.columnChanges);
-      if (columns.length > 0) rows.push(...slotRows(slot.grant, columns, policyLiteral(because), tail, dialect));
-    }
-  }
   const table = `${quoteIdent(stateSchema)}.grant_slots`;
-  const deletePrefix = `DELETE FROM ${table} WHERE `;
+  const maxTablesBytes = Math.min(MAX_TABLES_BYTES, Math.floor(maxStatementBytes / 4));
+  const rows = rowGroups(slots, dialect).flatMap((group) => groupRows(group, run, dialect, maxTablesBytes));
   return [
-    ...boundedStatements(deletePrefix, deleteTerms(slots, dialect, Math.floor((maxStatementBytes - deletePrefix.length) / 2)), "", maxStatementBytes, " OR "),
-    ...boundedStatements(`INSERT INTO ${table} (grantee_kind, grantee, schema_name, table_name, privilege, columns, policies, run_id) VALUES `, rows, "", maxStatementBytes),
+    ...removalStatements(table, removalKeys(slots), dialect, maxStatementBytes),
+    ...boundedStatements(`INSERT INTO ${table} (grantee_kind, grantee, schema_name, privilege, columns, policies, tables, part, row_key, run_ref) VALUES `, rows, "", maxStatementBytes),
   ];
 }

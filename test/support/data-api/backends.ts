@@ -63,6 +63,9 @@ function pgBackend(url: string): Backend {
   // Raw text for every type but bytea, as the Data API sees PostgreSQL's output.
   const types = { getTypeParser: (oid: number) => (oid === BYTEA_TYPE ? pg.types.getTypeParser(oid) : (v: string) => v) };
   const pool = new pg.Pool({ connectionString: url, max: 8, types: types as pg.CustomTypesConfig });
+  // An idle connection's error (the server stopping first) only drops that connection from the pool;
+  // a query in flight still fails with its own error. Without a listener it would crash the process.
+  pool.on("error", () => undefined);
   const sessionOf = (client: pg.PoolClient): Session => ({
     async query(sql) {
       // Extended protocol: one statement per call, like ExecuteStatement.
@@ -92,5 +95,21 @@ function pgBackend(url: string): Backend {
       }
     },
     close: () => pool.end(),
+  };
+}
+
+/** The same backend, counting the PostgreSQL queries it runs (the endpoint's own cost, for the bench and tests). */
+export function countingBackend(backend: Backend, counter: { queries: number }): Backend {
+  return {
+    session: (transaction, work) =>
+      backend.session(transaction, (session) =>
+        work({
+          query(sql) {
+            counter.queries++;
+            return session.query(sql);
+          },
+        }),
+      ),
+    close: () => backend.close(),
   };
 }

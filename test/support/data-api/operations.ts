@@ -22,6 +22,9 @@ export interface Submitted {
   statements: number;
   batches: number;
   sqlBytes: number;
+  /** Statements and SQL bytes inside BatchExecuteStatement requests. */
+  batchStatements: number;
+  batchSqlBytes: number;
 }
 
 export interface EndpointState {
@@ -127,9 +130,14 @@ function submit(state: EndpointState, operation: string, input: Record<string, u
   }
   const statement = newStatement(operation, input, sqls, connection);
   state.statements.set(statement.id, statement);
+  const bytes = sqls.reduce((sum, sql) => sum + Buffer.byteLength(sql, "utf8"), 0);
   state.submitted.statements += sqls.length;
-  state.submitted.batches += statement.isBatch ? 1 : 0;
-  state.submitted.sqlBytes += sqls.reduce((sum, sql) => sum + Buffer.byteLength(sql, "utf8"), 0);
+  state.submitted.sqlBytes += bytes;
+  if (statement.isBatch) {
+    state.submitted.batches++;
+    state.submitted.batchStatements += sqls.length;
+    state.submitted.batchSqlBytes += bytes;
+  }
   const response = { Id: statement.id, CreatedAt: seconds(statement.createdAt), DbGroups: [], ...connection.fields };
   if (token !== null) state.tokens.set(token, { fingerprint, response, at: statement.createdAt });
   const run = execute(state.parts, statement).finally(() => state.pending.delete(run));

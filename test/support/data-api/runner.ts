@@ -59,9 +59,10 @@ async function sleep(statement: Statement, ms: number): Promise<void> {
 
 /** A statement run as another user needs a transaction for SET LOCAL ROLE. */
 async function runAs(parts: RunnerParts, statement: Statement, transaction: boolean, work: (run: (sql: string) => Promise<Outcome>) => Promise<void>): Promise<void> {
+  const submission = { sqls: statement.subs.map((sub) => sub.sql), memo: new Map<string, unknown>() };
   await parts.backend.session(transaction || statement.user !== null, async (session) => {
     if (statement.user !== null) await session.query(`SET LOCAL ROLE "${statement.user.replaceAll('"', '""')}"`);
-    await work((sql) => parts.mode.run(session, sql, { inTransaction: transaction }));
+    await work((sql) => parts.mode.run(session, sql, { inTransaction: transaction, submission }));
   });
 }
 

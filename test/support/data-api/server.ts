@@ -6,7 +6,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { openBackend, type BackendOptions } from "./backends.js";
+import { countingBackend, openBackend, type BackendOptions } from "./backends.js";
 import { FaultController } from "./faults.js";
 import { postgresMode } from "./mode.js";
 import { connectLoosely, operations, type EndpointState } from "./operations.js";
@@ -44,9 +44,9 @@ export interface LocalDataApiOptions extends BackendOptions {
 }
 
 export async function startLocalDataApi(options: LocalDataApiOptions = {}): Promise<LocalDataApi> {
-  const state = await openState(options);
+  const traffic: Traffic = { calls: {}, requestBytes: 0, responseBytes: 0, queries: 0 };
+  const state = await openState(options, traffic);
   const { backend, mode, faults } = state.parts;
-  const traffic: Traffic = { calls: {}, requestBytes: 0, responseBytes: 0 };
   const handlers = operations(state);
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -86,8 +86,8 @@ export async function startLocalDataApi(options: LocalDataApiOptions = {}): Prom
       faults.reset();
       state.statements.clear();
       state.tokens.clear();
-      Object.assign(traffic, { calls: {}, requestBytes: 0, responseBytes: 0 });
-      Object.assign(state.submitted, { statements: 0, batches: 0, sqlBytes: 0 });
+      Object.assign(traffic, { calls: {}, requestBytes: 0, responseBytes: 0, queries: 0 });
+      Object.assign(state.submitted, { statements: 0, batches: 0, sqlBytes: 0, batchStatements: 0, batchSqlBytes: 0 });
       state.parts.meter.reset();
     },
     async stop() {
@@ -96,15 +96,18 @@ export async function startLocalDataApi(options: LocalDataApiOptions = {}): Prom
         statement.wake?.();
       }
       server.closeAllConnections();
-      await new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
-      await Promise.allSettled([...state.pending]);
-      await backend.close();
+      try {
+        await new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
+      } finally {
+        await Promise.allSettled([...state.pending]);
+        await backend.close();
+      }
     },
   };
 }
 
-async function openState(options: LocalDataApiOptions): Promise<EndpointState> {
-  const backend = await openBackend(options);
+async function openState(options: LocalDataApiOptions, traffic: Traffic): Promise<EndpointState> {
+  const backend = countingBackend(await openBackend(options), traffic);
   const redshift = options.mode === "redshift";
   const mode = redshift ? redshiftMode(options.redshift ?? {}) : postgresMode;
   await mode.install(backend);
@@ -114,7 +117,7 @@ async function openState(options: LocalDataApiOptions): Promise<EndpointState> {
     statements: new Map(),
     tokens: new Map(),
     pending: new Set(),
-    submitted: { statements: 0, batches: 0, sqlBytes: 0 },
+    submitted: { statements: 0, batches: 0, sqlBytes: 0, batchStatements: 0, batchSqlBytes: 0 },
     connect: redshift ? connectDocumented(options.redshift ?? {}) : connectLoosely,
     maxBatchBytes: redshift ? (options.redshift?.maxBatchBytes ?? null) : null,
   };

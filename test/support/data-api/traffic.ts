@@ -6,6 +6,8 @@ export interface Traffic {
   calls: Record<string, number>;
   requestBytes: number;
   responseBytes: number;
+  /** Queries the endpoint ran on PostgreSQL (rule checks, shims and the SQL itself). */
+  queries: number;
 }
 
 export interface DataApiMetrics {
@@ -21,8 +23,13 @@ export interface DataApiMetrics {
   readonly sqlBytes: number;
   readonly statements: number;
   readonly batches: number;
+  /** Statements and SQL bytes inside batches (what the batch packer had to fit). */
+  readonly batchStatements: number;
+  readonly batchSqlBytes: number;
   readonly largestResultBytes: number;
   readonly largestResultRows: number;
+  /** PostgreSQL queries behind them: what emulating Redshift cost, not a Redshift figure. */
+  readonly backendQueries: number;
 }
 
 export function metricsOf(traffic: Traffic, submitted: Submitted, reads: ResultReads): DataApiMetrics {
@@ -40,7 +47,10 @@ export function metricsOf(traffic: Traffic, submitted: Submitted, reads: ResultR
     sqlBytes: submitted.sqlBytes,
     statements: submitted.statements,
     batches: submitted.batches,
+    batchStatements: submitted.batchStatements,
+    batchSqlBytes: submitted.batchSqlBytes,
     largestResultBytes: reads.largestResultBytes,
     largestResultRows: reads.largestResultRows,
+    backendQueries: traffic.queries,
   };
 }

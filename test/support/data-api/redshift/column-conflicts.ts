@@ -8,10 +8,11 @@
 import type { Session } from "../backends.js";
 import { objectSql, type GrantStatement, type Privilege } from "./grant-syntax.js";
 import { pgRoleOid } from "./identities.js";
+import type { RuleFacts } from "./rule-facts.js";
 import { pgString } from "./tokens.js";
 
 /** The privileges that still take effect; throws where Redshift fails the statement. */
-export async function checkColumnConflicts(session: Session, grant: GrantStatement, privileges: readonly Privilege[]): Promise<Privilege[]> {
+export async function checkColumnConflicts(session: Session, grant: GrantStatement, privileges: readonly Privilege[], facts: RuleFacts | null = null): Promise<Privilege[]> {
   if (grant.kind !== "table") return [...privileges];
   const kept: Privilege[] = [];
   for (const privilege of privileges) {
@@ -20,7 +21,8 @@ export async function checkColumnConflicts(session: Session, grant: GrantStateme
       continue;
     }
     const columnLevel = privilege.columns !== null;
-    const held = await heldAtLevel(session, grant, privilege.name, columnLevel ? "table" : "column");
+    const level = columnLevel ? "table" : "column";
+    const held = facts !== null ? facts.isHeld(grant, privilege.name, level) : await heldAtLevel(session, grant, privilege.name, level);
     if (held && !columnLevel && !grant.revoke) {
       throw new Error(`${privilege.name} is already held at the column level: revoke it there first (a privilege can't be held at both levels)`);
     }

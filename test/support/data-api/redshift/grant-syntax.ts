@@ -116,6 +116,11 @@ function readQualified(t: readonly Token[], i: number): [string | null, string][
   return names;
 }
 
+/** The schemas a statement touches: a table's (public when unqualified), or the schemas named. */
+export function schemasOf(grant: GrantStatement): string[] {
+  return [...new Set(grant.objects.map(([schema, name]) => (grant.kind === "table" ? (schema ?? "public") : name)))];
+}
+
 export function objectSql([schema, name]: readonly [string | null, string]): string {
   return schema === null ? quoteName(name) : `${quoteName(schema)}.${quoteName(name)}`;
 }

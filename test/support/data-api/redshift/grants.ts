@@ -12,8 +12,9 @@ import type { Session } from "../backends.js";
 import type { StatementContext } from "../mode.js";
 import { SHIM } from "./catalog.js";
 import { checkColumnConflicts } from "./column-conflicts.js";
-import { parseGrant, objectSql, type GrantStatement, type Privilege } from "./grant-syntax.js";
+import { parseGrant, objectSql, schemasOf, type GrantStatement, type Privilege } from "./grant-syntax.js";
 import { checkIdentities, pgRole, pgRoleOid, readIdentities, systemAccess } from "./identities.js";
+import { noteStatement, ruleFacts, type RuleFacts } from "./rule-facts.js";
 import { isWord, pgString, render, type Token } from "./tokens.js";
 
 const TABLE_PRIVILEGES = new Set(["SELECT", "INSERT", "UPDATE", "DELETE", "DROP", "REFERENCES", "ALTER"]);
@@ -24,16 +25,20 @@ const COLUMN_PRIVILEGES = new Set(["SELECT", "UPDATE"]);
 
 /** PostgreSQL statements for a GRANT or REVOKE (t without whitespace). */
 export async function grantStatements(session: Session, t: readonly Token[], context: StatementContext): Promise<string[]> {
+  const grant = isWord(t[1], "role", "access") ? null : parseGrant(t);
+  if (grant === null || grant.kind === "other") noteStatement(context, t);
   if (isWord(t[1], "role")) return roleMembership(session, t);
   if (isWord(t[1], "access") && isWord(t[2], "system") && isWord(t[3], "table")) return accessSystemTable(t);
-  const grant = parseGrant(t);
-  if (grant.kind === "other") return [render(t)];
+  if (grant === null || grant.kind === "other") return [render(t)];
   checkShape(grant);
-  await checkIdentities(session, grant.grantees);
-  await checkExternal(session, grant, context);
+  // One query per submission for all of this (rule-facts.ts); null: ask PostgreSQL as each rule did.
+  const facts = await ruleFacts(session, context, grant);
+  await checkIdentities(session, grant.grantees, facts?.logins);
+  await checkExternal(session, grant, context, facts);
   const privileges = expandAll(grant);
-  if (privileges.some((p) => p.columns !== null)) await checkColumnTargets(session, grant);
-  const kept = await checkColumnConflicts(session, grant, privileges);
+  if (privileges.some((p) => p.columns !== null)) await checkColumnTargets(session, grant, facts);
+  const kept = await checkColumnConflicts(session, grant, privileges, facts);
+  facts?.record(grant, kept);
   const native = kept.filter((p) => !EXTRA.has(p.name));
   const extra = kept.filter((p) => EXTRA.has(p.name)).map((p) => p.name);
   const sql: string[] = [];
@@ -66,28 +71,32 @@ function expandAll(grant: GrantStatement): Privilege[] {
   });
 }
 
-function schemaNames(grant: GrantStatement): string[] {
-  return [...new Set(grant.objects.map(([schema, name]) => (grant.kind === "table" ? (schema ?? "public") : name)))];
-}
-
-async function checkExternal(session: Session, grant: GrantStatement, context: StatementContext): Promise<void> {
+async function checkExternal(session: Session, grant: GrantStatement, context: StatementContext, facts: RuleFacts | null): Promise<void> {
   if (!context.inTransaction) return;
-  const schemas = schemaNames(grant).map(pgString).join(", ");
-  const found = await session.query(
-    `SELECT n.nspname FROM ${SHIM}.external_schemas e JOIN pg_namespace n ON n.oid = e.nspoid WHERE n.nspname IN (${schemas}) LIMIT 1`,
-  );
-  const schema = found.result?.rows[0]?.[0];
+  const schema = facts !== null ? (facts.externalSchemaOf(grant) ?? undefined) : await externalSchemaOf(session, grant);
   if (schema !== undefined) {
     throw new Error(`${grant.revoke ? "REVOKE" : "GRANT"} on external schema "${String(schema)}" or its tables cannot run inside a transaction block`);
   }
 }
 
+async function externalSchemaOf(session: Session, grant: GrantStatement): Promise<unknown> {
+  const schemas = schemasOf(grant).map(pgString).join(", ");
+  const found = await session.query(
+    `SELECT n.nspname FROM ${SHIM}.external_schemas e JOIN pg_namespace n ON n.oid = e.nspoid WHERE n.nspname IN (${schemas}) LIMIT 1`,
+  );
+  return found.result?.rows[0]?.[0];
+}
+
 /** aws-facts §6.2: no column grants on late-binding views. */
-async function checkColumnTargets(session: Session, grant: GrantStatement): Promise<void> {
+async function checkColumnTargets(session: Session, grant: GrantStatement, facts: RuleFacts | null): Promise<void> {
+  const view = facts !== null ? (facts.lateBindingViewOf(grant) ?? undefined) : await lateBindingViewOf(session, grant);
+  if (view !== undefined) throw new Error(`column-level privileges can't be granted on late-binding view ${String(view)}`);
+}
+
+async function lateBindingViewOf(session: Session, grant: GrantStatement): Promise<unknown> {
   const relations = grant.objects.map((o) => `${pgString(objectSql(o))}::regclass`).join(", ");
   const found = await session.query(`SELECT relid::regclass::text FROM ${SHIM}.late_binding_views WHERE relid IN (${relations}) LIMIT 1`);
-  const view = found.result?.rows[0]?.[0];
-  if (view !== undefined) throw new Error(`column-level privileges can't be granted on late-binding view ${String(view)}`);
+  return found.result?.rows[0]?.[0];
 }
 
 function objectsSql(grant: GrantStatement): string {

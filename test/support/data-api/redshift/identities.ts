@@ -54,19 +54,26 @@ export function readIdentities(t: readonly Token[], i: number): [Identity[], num
   }
 }
 
-/** Fails as Redshift does when an identity is not of the kind named (`group "x" does not exist`). */
-export async function checkIdentities(session: Session, identities: readonly Identity[]): Promise<void> {
+/**
+ * Fails as Redshift does when an identity is not of the kind named (`group "x" does not exist`).
+ * `known`: PostgreSQL role name -> can log in, already read for these identities (rule-facts.ts).
+ */
+export async function checkIdentities(session: Session, identities: readonly Identity[], known?: ReadonlyMap<string, boolean>): Promise<void> {
   const named = identities.filter((i) => i.kind !== "public");
   if (named.length === 0) return;
-  const roles = named.map((i) => pgString(i.kind === "group" ? `${GROUP_PREFIX}${i.name}` : i.name));
-  const found = await session.query(`SELECT rolname, rolcanlogin FROM pg_roles WHERE rolname IN (${[...new Set(roles)].join(", ")})`);
-  const login = new Map((found.result?.rows ?? []).map((row) => [String(row[0]), row[1] === true || row[1] === "t"]));
+  const login = known ?? (await readLogins(session, named));
   for (const identity of named) {
-    const pgName = identity.kind === "group" ? `${GROUP_PREFIX}${identity.name}` : identity.name;
+    const pgName = pgRoleName(identity);
     const canLogin = login.get(pgName);
     const ok = canLogin !== undefined && (identity.kind === "user" ? canLogin : !canLogin && !(identity.kind === "role" && pgName.startsWith(GROUP_PREFIX)));
     if (!ok) throw new Error(`${identity.kind} "${identity.name}" does not exist`);
   }
+}
+
+async function readLogins(session: Session, named: readonly Identity[]): Promise<Map<string, boolean>> {
+  const roles = named.map((i) => pgString(pgRoleName(i)));
+  const found = await session.query(`SELECT rolname, rolcanlogin FROM pg_roles WHERE rolname IN (${[...new Set(roles)].join(", ")})`);
+  return new Map((found.result?.rows ?? []).map((row) => [String(row[0]), row[1] === true || row[1] === "t"]));
 }
 
 /** CREATE/ALTER/DROP of users, groups and roles; null when the statement is none of those. */

@@ -10,6 +10,7 @@ import { ddlStatements } from "./ddl.js";
 import { grantStatements } from "./grants.js";
 import { identityStatement } from "./identities.js";
 import { postgresOnly } from "./reject.js";
+import { noteStatement } from "./rule-facts.js";
 import { isOp, isWord, render, solid, tokenize, type Token } from "./tokens.js";
 
 export interface RedshiftOptions {
@@ -56,6 +57,7 @@ export function redshiftMode(_options: RedshiftOptions): SqlMode {
 
 async function translate(session: Session, tokens: readonly Token[], t: readonly Token[], context: StatementContext): Promise<string[]> {
   if (isWord(t[0], "grant", "revoke")) return grantStatements(session, t, context);
+  noteStatement(context, t);
   const identity = await identityStatement(session, t);
   if (identity !== null) return identity;
   return ddlStatements(tokens, t, context) ?? [render(tokens)];

@@ -1,0 +1,36 @@
+import { SyncError } from "../../errors.js";
+
+/**
+ * The `tables` text of a grant_slots row (migrations/0001): the row's table names, each a JSON
+ * string whose `"` is written `\u0022`, concatenated with nothing between them: `"orders""line\u0022s"`.
+ * The only `"` characters of the text are the delimiters, so `"name"` occurs in it exactly where
+ * that name is listed (the quote closing one name is followed by the quote opening the next, never
+ * by a character of a name; names are never empty). Plain SQL both dialects have can then find a
+ * table in a row (POSITION), take it out (REPLACE) and count the names (LENGTH): no JSON functions,
+ * which Redshift lacks (aws-facts §7).
+ */
+
+/** One name as it appears in a `tables` text, delimiters included. */
+export function tableToken(name: string): string {
+  if (name.length === 0) throw new SyncError("TARGET_FAILED", "an empty table name cannot be recorded");
+  // JSON.stringify writes every `"` of the name as `\"`; `\u0022` keeps its `"` out of the text.
+  return `"${JSON.stringify(name).slice(1, -1).replaceAll('"', "u0022")}"`;
+}
+
+/** The names of a `tables` text, in order ('' lists none: a row whose last name was cut out). */
+export function parseTables(text: string): string[] {
+  if (text === "") return [];
+  if (text.length < 2 || !text.startsWith('"') || !text.endsWith('"')) {
+    throw new SyncError("TARGET_FAILED", `state schema row has tables ${JSON.stringify(text.slice(0, 200))}`);
+  }
+  let names: unknown;
+  try {
+    names = JSON.parse(`[${text.replaceAll('""', '","')}]`);
+  } catch (error) {
+    throw new SyncError("TARGET_FAILED", `state schema row has tables ${JSON.stringify(text.slice(0, 200))}`, { cause: error });
+  }
+  if (!Array.isArray(names) || !names.every((name) => typeof name === "string" && name.length > 0)) {
+    throw new SyncError("TARGET_FAILED", `state schema row has tables ${JSON.stringify(text.slice(0, 200))}`);
+  }
+  return names as string[];
+}
