@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { configSchema, type Config } from "../../src/config/schema.js";
 import { createLogger } from "../../src/log.js";
+import { accessCommand, explainCommand } from "../../src/run/commands/access.js";
 import { applyCommand } from "../../src/run/commands/apply.js";
 import { planCommand } from "../../src/run/commands/plan.js";
 import { checkSource } from "../../src/run/wiring.js";
@@ -67,14 +68,16 @@ describe("the Lake Formation administrator check at start-up", () => {
     expect(bodies).toEqual([{ CatalogId: ACCOUNT }]);
   });
 
-  it("refuses plan, reconcile and serve with SOURCE_PERMISSION when the role is not an administrator, before opening the target", async () => {
+  it("refuses plan, reconcile, serve, access and explain with SOURCE_PERMISSION when the role is not an administrator, before opening the target", async () => {
     settings = admins([`arn:aws:iam::${ACCOUNT}:role/someone-else`]);
     sts.callerArn = `arn:aws:sts::${ACCOUNT}:assumed-role/lf-redshift-sync/ecs-task`;
     const refused = { code: "SOURCE_PERMISSION", message: expect.stringContaining("role lf-redshift-sync (account 210987654321) is not a Lake Formation read-only administrator") };
     await expect(planCommand(configWith(), "json", false)).rejects.toMatchObject(refused);
     await expect(applyCommand(configWith(), { yes: true, force: false, command: "reconcile", logger: silent })).rejects.toMatchObject(refused);
     await expect(startServer(configWith(), silent)).rejects.toMatchObject(refused);
-    expect(lf.calls).toEqual(["GetDataLakeSettings", "GetDataLakeSettings", "GetDataLakeSettings"]);
+    await expect(accessCommand(configWith(), "json", {})).rejects.toMatchObject(refused);
+    await expect(explainCommand(configWith(), "json", { grantee: "analyst", table: "sales.orders" })).rejects.toMatchObject(refused);
+    expect(lf.calls).toEqual(Array.from({ length: 5 }, () => "GetDataLakeSettings"));
   });
 
   it("GetDataLakeSettings denied: refused by default (SOURCE_INCOMPLETE), a warning with adminCheck: warn, nothing asked with off", async () => {
