@@ -6,6 +6,8 @@
  *         batches and the largest result read, for a first apply and a steady run (bench/data-api.ts)
  * Flags: --core 10000,100000   --e2e 10000   --data-api 2000,10000 (the steady run's calls compared across
  *        sizes; 10000,100000 measures 100k)   0 skips a bench
+ *   latency: event -> applied through the server and the local LF/Glue and Data API endpoints, and the
+ *         calls of a full read (bench/latency.ts): --latency [10000[,100000]] (off unless given)
  */
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -18,6 +20,7 @@ import { createTestDatabase, startPostgres } from "../test/support/postgres.js";
 import { flag, sizes } from "./args.js";
 import { roleScript, runScript, tableScript } from "./catalog-setup.js";
 import { checkDataApiTargets, dataApiBench } from "./data-api.js";
+import { latencyBench } from "./latency.js";
 import { generateCatalog } from "./generate.js";
 import { catalogOptions, phase } from "./run-phase.js";
 
@@ -80,3 +83,4 @@ if (e2e > 0) await e2eBench(e2e);
 const figures = [];
 for (const tables of dataApi) figures.push(await dataApiBench(tables));
 checkDataApiTargets(figures);
+for (const tables of process.argv.includes("--latency") ? sizes("latency", "10000") : []) await latencyBench(tables);

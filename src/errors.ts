@@ -7,6 +7,7 @@ export const ERROR_CODES = {
   CONFIG_INVALID: { exit: 1, http: 500, summary: "the config file is missing or invalid" },
   SNAPSHOT_INVALID: { exit: 1, http: 500, summary: "the snapshot file is invalid" },
   SOURCE_INCOMPLETE: { exit: 4, http: 503, summary: "the catalog source could not be read completely; nothing was applied" },
+  SOURCE_PERMISSION: { exit: 4, http: 503, summary: "the role reading the catalog is not a Lake Formation (read-only) administrator: it would see a partial catalog; nothing was read or applied" },
   NAME_INVALID: { exit: 1, http: 500, summary: "a catalog name cannot be mapped to a Redshift identifier" },
   TARGET_FAILED: { exit: 1, http: 502, summary: "a statement failed on the target database" },
   TARGET_PERMISSION: { exit: 1, http: 500, summary: "the database user lacks a privilege the service needs" },

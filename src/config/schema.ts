@@ -38,6 +38,12 @@ export const awsSourceSchema = z.strictObject({
   /** Parallel API calls while reading tags of tables. */
   concurrency: z.number().int().min(1).max(64).default(8),
   maxAttempts: z.number().int().min(1).max(20).default(8),
+  /**
+   * The start-up check that the reading role is a Lake Formation (read-only) administrator
+   * (src/catalog/lf-admin-check.ts): `require` refuses when it is not or when that cannot be
+   * checked; `warn` refuses only when it is not; `off` skips the check.
+   */
+  adminCheck: z.enum(["require", "warn", "off"]).default("require"),
 }).refine((source) => source.externalId === undefined || source.roleArn !== undefined, {
   message: "externalId is sent with AssumeRole: set source.roleArn too",
   path: ["externalId"],

@@ -194,20 +194,27 @@ function sortSteps(steps: readonly PlanStep[], moves: Moves, dialect: Dialect, m
   return { mergeable, single, stateOnly };
 }
 
-/** First grants by row index: table-level ones merged like steps; column grants stay one unit each, rendered when reached. */
+/**
+ * First grants by row index: table-level ones merged like steps; column grants stay one unit each,
+ * rendered when reached, grantee by grantee (then in plan order): a batch's column grants then share
+ * grantee and often the column list, so their state rows are few rows listing many tables
+ * (state/grant-slots-write.ts) instead of a row per grant.
+ */
 function sortFreshGrants(fresh: FreshGrants | null, moves: Moves): { freshGroups: MergeGroups<number>; freshSingles: number[] } {
   const freshGroups: MergeGroups<number> = new Map();
-  const freshSingles: number[] = [];
+  const byGrantee = new Map<Grantee, number[]>();
   for (let i = 0; fresh !== null && i < fresh.length; i++) {
     if (moves.fresh.has(i)) continue;
+    const grantee = fresh.granteeAt(i);
     if (fresh.hasColumns(i)) {
-      freshSingles.push(i);
+      const list = byGrantee.get(grantee);
+      if (list === undefined) byGrantee.set(grantee, [i]);
+      else list.push(i);
       continue;
     }
-    const grantee = fresh.granteeAt(i);
     addToGroup(freshGroups, `grant ${grantee.kind} ${fresh.privilegeAt(i)} ${fresh.objectAt(i).table === null ? "schema" : "table"}`, grantee.name, i);
   }
-  return { freshGroups, freshSingles };
+  return { freshGroups, freshSingles: [...byGrantee.values()].flat() };
 }
 
 interface MergeGroup {

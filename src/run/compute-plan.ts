@@ -2,13 +2,13 @@ import { createHash } from "node:crypto";
 import type { CatalogSnapshot, CatalogSource } from "../catalog/model.js";
 import type { Config } from "../config/schema.js";
 import { warning } from "../core/diagnostics.js";
-import { withoutExternalObjects } from "../core/external-objects.js";
 import { granteeKey, type Grantee } from "../core/grants.js";
 import { type DesiredState, mapEntitlements } from "../core/map.js";
 import { managedSchemas as managedSchemasOf } from "../core/access/warehouse-names.js";
 import type { TargetInventory } from "../warehouse/inventory-model.js";
 import { type Plan, planChanges } from "../core/plan.js";
-import { listedColumns, narrowToListedColumns } from "../core/plan/unlisted-columns.js";
+import { doableDesired } from "../core/plan/doable.js";
+import { listedColumns } from "../core/plan/unlisted-columns.js";
 import { resolvePolicies } from "../core/resolve.js";
 import { ownershipResolver } from "../core/ownership.js";
 import type { SqlExecutor } from "../warehouse/executor.js";
@@ -71,8 +71,7 @@ export async function computePlan(options: {
   // External (Spectrum) schemas are Lake Formation's own business: never reported or revoked as unmanaged.
   const managedSchemas = managedSchemasOf(snapshot, config.mapping, executor.dialect, inventory.externalSchemas);
   progress("planning");
-  const external = withoutExternalObjects(desired.columns, desired.registry, inventory);
-  const doable = narrowToListedColumns(external.desired, desired.registry, inventory, listedColumns(snapshot, config.mapping, executor.dialect));
+  const doable = doableDesired(desired.columns, desired.registry, inventory, listedColumns(snapshot, config.mapping, executor.dialect));
   const plan = await timed("plan", () =>
     planChanges({
       desired: doable.desired,
@@ -86,7 +85,7 @@ export async function computePlan(options: {
       force: options.force ?? false,
       ownership: ownershipResolver(config.ownership),
       managedSchemas,
-      diagnostics: [...sourceWarnings.map(warning), ...entitlements.diagnostics, ...desired.diagnostics, ...external.diagnostics, ...doable.diagnostics],
+      diagnostics: [...sourceWarnings.map(warning), ...entitlements.diagnostics, ...desired.diagnostics, ...doable.diagnostics],
     }),
   );
   const catalogHash = createHash("sha256").update(JSON.stringify(snapshot)).digest("hex");

@@ -1,10 +1,12 @@
 import { randomUUID } from "node:crypto";
 import type { CatalogSnapshot, ResourceReader } from "../catalog/model.js";
 import type { Config } from "../config/schema.js";
+import { managedSchemas } from "../core/access/warehouse-names.js";
 import { granteeKey, type Grantee } from "../core/grants.js";
 import { type CatalogPatch, patchSnapshot } from "../core/incremental/patch.js";
 import { planScoped, scopedDesired } from "../core/incremental/replan.js";
 import { type ChangeScope, changeScope } from "../core/incremental/scope.js";
+import { ownershipResolver } from "../core/ownership.js";
 import { type Plan, planSchemas } from "../core/plan.js";
 import { describeError, SyncError } from "../errors.js";
 import type { Logger } from "../log.js";
@@ -131,6 +133,9 @@ async function applyScope(snapshot: CatalogSnapshot, scope: ChangeScope, deps: I
       policyCount: snapshot.policies.length,
       safety: config.safety,
       recordedTotal: recorded.total,
+      // As in a full run (compute-plan.ts): the same modes, and external schemas never managed.
+      ownership: ownershipResolver(config.ownership),
+      managedSchemas: managedSchemas(snapshot, config.mapping, executor.dialect, inventory.externalSchemas),
     });
     if (plan.safety.refused) return { kind: "full", reason: `safety: ${plan.safety.reasons.join("; ")}` };
     const summary = await applyRecorded(plan, runId, lease, deps);

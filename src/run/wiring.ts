@@ -2,7 +2,9 @@ import { parse as parseConnectionString } from "pg-connection-string";
 import type { CatalogSource } from "../catalog/model.js";
 import { createAwsSource } from "../catalog/aws-source.js";
 import { createFileSource } from "../catalog/file-source.js";
+import { checkAwsSourceAdmin } from "../catalog/lf-admin-check.js";
 import type { Config } from "../config/schema.js";
+import type { Logger } from "../log.js";
 import { createDynamoDbLock } from "../lock/dynamodb-lock.js";
 import type { RunLock } from "../lock/lock.js";
 import { createMemoryLock } from "../lock/memory-lock.js";
@@ -17,6 +19,14 @@ import { createPgliteExecutor, createPostgresExecutor } from "../warehouse/postg
 export function openSource(config: Config): CatalogSource {
   const source = config.source;
   return source.kind === "file" ? createFileSource(source.path) : createAwsSource(source);
+}
+
+/**
+ * Before plan, apply/reconcile and serve read anything: the aws source's role must be a Lake
+ * Formation (read-only) administrator, or it sees a partial catalog (source.adminCheck).
+ */
+export async function checkSource(config: Config, logger: Logger): Promise<void> {
+  if (config.source.kind === "aws") await checkAwsSourceAdmin(config.source, logger);
 }
 
 export async function openTarget(config: Config): Promise<SqlExecutor> {

@@ -93,7 +93,7 @@ function inventoryQueries(request: InventoryRequest, roles: readonly string[]) {
          SELECT n.nspname AS schema_name, ${aclGrants("n.nspacl", SCHEMA_PRIVILEGES)} AS grants
            FROM pg_namespace n CROSS JOIN asked WHERE ${where}`
       : `SELECT n.nspname AS schema_name, NULL AS grants FROM pg_namespace n WHERE ${where}`,
-    roles: "SELECT oid::BIGINT AS oid, rolname FROM pg_roles",
+    roles: "SELECT oid::BIGINT AS oid, rolname, rolsuper FROM pg_roles",
     /** One row per distinct relation ACL: the oids of the relations holding it and its grants. */
     relationAcls: asked
       ? `WITH ${askedRoles(roles)}
@@ -205,15 +205,19 @@ interface ColumnGroup {
 interface Roles {
   /** granteeKey of every role under both kinds. */
   readonly grantees: Set<string>;
+  /** Roles with SUPERUSER: a mapping naming one is refused (issue 13 item 14). */
+  readonly superusers: Set<string>;
   readonly tableHoldingsOf: (json: string | null) => readonly Holding[];
   readonly schemaHoldingsOf: (json: string | null) => readonly Holding[];
 }
 
 function readRoles(rows: readonly Row[], ranks: ReturnType<typeof rankGrantees>): Roles {
   const grantees = new Set<string>();
+  const superusers = new Set<string>();
   const asked = new Map<number, readonly { grantee: Grantee; rank: number }[]>();
   for (const row of rows) {
     const name = text(row, "rolname");
+    if (row["rolsuper"] === true || row["rolsuper"] === "t") superusers.add(name);
     grantees.add(granteeKey({ kind: "group", name }));
     grantees.add(granteeKey({ kind: "role", name }));
     const ranked = ranks.get(name);
@@ -221,6 +225,7 @@ function readRoles(rows: readonly Row[], ranks: ReturnType<typeof rankGrantees>)
   }
   return {
     grantees,
+    superusers,
     tableHoldingsOf: holdingsReader(asked, KNOWN_TABLE_PRIVILEGES),
     schemaHoldingsOf: holdingsReader(asked, KNOWN_SCHEMA_PRIVILEGES),
   };
@@ -295,7 +300,7 @@ export async function readPostgresInventory(executor: SqlExecutor, request: Inve
   const relationAclRows = sql.relationAcls === null ? noRows : executor.query(sql.relationAcls);
   const roles = executor.query(sql.roles).then((rows) => readRoles(rows, ranks));
   const schemaRows = executor.query(sql.schemas);
-  const [{ relations, tables }, { grantees, schemaHoldingsOf }, relationAcls, columnAcls, schemaAcls] = await Promise.all([
+  const [{ relations, tables }, { grantees, superusers, schemaHoldingsOf }, relationAcls, columnAcls, schemaAcls] = await Promise.all([
     relationRows.then(readRelations),
     roles,
     Promise.all([relationAclRows, roles]).then(([rows, { tableHoldingsOf }]) =>
@@ -311,7 +316,7 @@ export async function readPostgresInventory(executor: SqlExecutor, request: Inve
   ]);
   const holding = attachAcls(relations, relationAcls, columnAcls);
   const { schemas, schemaHoldings } = readSchemaAcls(schemaAcls, schemaHoldingsOf);
-  return { schemas, tables, grantees, held: heldInOrder(holding, schemaHoldings) };
+  return { schemas, tables, grantees, held: heldInOrder(holding, schemaHoldings), superusers };
 }
 
 /**

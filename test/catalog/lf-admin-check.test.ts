@@ -61,7 +61,7 @@ describe("checkLakeFormationAdmin", () => {
   it("refuses a role that is not an administrator, or only one of the same name in another account, naming the fix", async () => {
     const { client } = await clientAnswering(settings(["arn:aws:iam::210987654321:role/lf-redshift-sync"], ["arn:aws:iam::123456789012:user/lf-redshift-sync"]));
     await expect(checkLakeFormationAdmin(client, CALLER)).rejects.toMatchObject({
-      code: "SOURCE_INCOMPLETE",
+      code: "SOURCE_PERMISSION",
       message: expect.stringMatching(/role lf-redshift-sync \(account 123456789012\) is not a Lake Formation read-only administrator.*ReadOnlyAdmins/),
     });
   });

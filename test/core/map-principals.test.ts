@@ -21,6 +21,7 @@ describe("reserved grantees: never granted to or revoked from, whatever the mapp
     { situation: "an IAM user Redshift manages (IAM:)", name: "IAM:alice", reason: "managed" },
     { situation: "an IAM role Redshift manages (IAMR:)", name: "IAMR:analyst", reason: "managed" },
     { situation: "a directory identity (ds:)", name: "ds:bob", reason: "managed" },
+    { situation: "a system-defined role (sys:)", name: "sys:superuser", reason: "systemRole" },
   ];
   it.each(rows)("an explicit mapping to $situation is an error; nothing is granted", ({ name, reason }) => {
     expect(reservedGrantee(name)).toBe(reason);

@@ -64,6 +64,13 @@ const DEPENDENT_ACTIONS: Readonly<Record<string, readonly string[]>> = {
  */
 const SETUP_ONLY_ACTIONS = ["dynamodb:CreateTable", "dynamodb:DescribeTable"];
 
+/**
+ * Authorized for every identity: "No permissions are required to perform this operation", and a
+ * Deny cannot block it (AWS STS API reference, GetCallerIdentity). The Lake Formation admin check
+ * calls it at start-up; the policy does not list it.
+ */
+const ALWAYS_ALLOWED_ACTIONS = ["sts:GetCallerIdentity"];
+
 interface Scan {
   readonly actions: Set<string>;
   readonly problems: string[];
@@ -196,7 +203,7 @@ describe("docs/iam-policy.json", () => {
     const prefixes = new Set(Object.values(IAM_PREFIX));
     const allowed = policyActions().filter((a) => prefixes.has(a.split(":")[0] ?? ""));
     expect(new Set(allowed).size, "an action listed twice").toBe(allowed.length);
-    const runtime = [...code.actions].filter((a) => !SETUP_ONLY_ACTIONS.includes(a));
+    const runtime = [...code.actions].filter((a) => !SETUP_ONLY_ACTIONS.includes(a) && !ALWAYS_ALLOWED_ACTIONS.includes(a));
     const needed = new Set([...runtime, ...runtime.flatMap((a) => DEPENDENT_ACTIONS[a] ?? [])]);
     expect({ missing: sorted([...needed].filter((a) => !allowed.includes(a))), extra: sorted(allowed.filter((a) => !needed.has(a))) }).toEqual({
       missing: [],
@@ -213,6 +220,13 @@ describe("docs/iam-policy.json", () => {
   it("lets Lake Formation's tag reads check Glue as the caller: glue:GetDatabase and glue:GetTable beside the list calls", () => {
     expect(code.actions.has("lakeformation:GetResourceLFTags")).toBe(true);
     expect(policyActions()).toEqual(expect.arrayContaining(["glue:GetDatabase", "glue:GetTable", "glue:GetDatabases", "glue:GetTables"]));
+  });
+
+  it("checks the Lake Formation administrator settings at start-up: GetDataLakeSettings allowed, GetCallerIdentity needs no statement", () => {
+    expect(code.actions.has("lakeformation:GetDataLakeSettings")).toBe(true);
+    expect(code.actions.has("sts:GetCallerIdentity")).toBe(true);
+    expect(policyActions()).toContain("lakeformation:GetDataLakeSettings");
+    expect(policyActions()).not.toContain("sts:GetCallerIdentity");
   });
 
   it("leaves the lease table's set-up out: no command creates the table, a policy of its own allows it", () => {

@@ -35,7 +35,7 @@ import type { AwsSourceConfig } from "../../src/config/schema.js";
 export const ACCOUNT = "123456789012";
 
 export function awsSourceConfig(overrides: Partial<AwsSourceConfig> = {}): AwsSourceConfig {
-  return { kind: "aws", region: "eu-west-1", catalogId: ACCOUNT, sessionName: "lf-redshift-sync", concurrency: 4, maxAttempts: 3, ...overrides };
+  return { kind: "aws", region: "eu-west-1", catalogId: ACCOUNT, sessionName: "lf-redshift-sync", concurrency: 4, maxAttempts: 3, adminCheck: "require", ...overrides };
 }
 
 export interface AwsDoubles {

@@ -18,6 +18,8 @@ export interface LocalStsEndpoint {
   sessionSeconds: number;
   /** When set, AssumeRole answers AccessDenied with this message. */
   denyAssumeRole: string | undefined;
+  /** What GetCallerIdentity answers for a caller that is not a session of this endpoint (the default chain's identity). */
+  callerArn: string;
   close(): Promise<void>;
 }
 
@@ -30,8 +32,11 @@ export async function startLocalSts(account = "210987654321"): Promise<LocalStsE
     requests: [],
     sessionSeconds: 3600,
     denyAssumeRole: undefined,
+    callerArn: `arn:aws:iam::${account}:role/caller`,
     close: () => Promise.resolve(),
   };
+  // GetCallerIdentity signed with an AssumeRole session names that session, as STS does.
+  const assumed = new Map<string, string>();
   const server = createServer((req, res) => {
     void readRequestBody(req).then((text) => {
       const params = Object.fromEntries(new URLSearchParams(text));
@@ -44,6 +49,7 @@ export async function startLocalSts(account = "210987654321"): Promise<LocalStsE
         const n = ++sessions;
         const role = (params.RoleArn ?? "").split("/").pop() ?? "";
         const expiration = new Date(Date.now() + endpoint.sessionSeconds * 1000).toISOString();
+        assumed.set(`ASIAASSUMED${n}`, `arn:aws:sts::${account}:assumed-role/${role}/${params.RoleSessionName ?? ""}`);
         reply(
           200,
           `<AssumeRoleResponse xmlns="${NS}"><AssumeRoleResult><Credentials><AccessKeyId>ASIAASSUMED${n}</AccessKeyId>` +
@@ -52,7 +58,8 @@ export async function startLocalSts(account = "210987654321"): Promise<LocalStsE
             `</AssumeRoleResult><ResponseMetadata><RequestId>r-${n}</RequestId></ResponseMetadata></AssumeRoleResponse>`,
         );
       } else if (action === "GetCallerIdentity") {
-        reply(200, `<GetCallerIdentityResponse xmlns="${NS}"><GetCallerIdentityResult><Arn>arn:aws:iam::${account}:role/caller</Arn><UserId>AROACALLER</UserId><Account>${account}</Account></GetCallerIdentityResult><ResponseMetadata><RequestId>c</RequestId></ResponseMetadata></GetCallerIdentityResponse>`);
+        const arn = assumed.get(endpoint.requests.at(-1)?.accessKeyId ?? "") ?? endpoint.callerArn;
+        reply(200, `<GetCallerIdentityResponse xmlns="${NS}"><GetCallerIdentityResult><Arn>${arn}</Arn><UserId>AROACALLER</UserId><Account>${account}</Account></GetCallerIdentityResult><ResponseMetadata><RequestId>c</RequestId></ResponseMetadata></GetCallerIdentityResponse>`);
       } else {
         reply(400, `<ErrorResponse xmlns="${NS}"><Error><Type>Sender</Type><Code>InvalidAction</Code><Message>${action}</Message></Error><RequestId>x</RequestId></ErrorResponse>`);
       }

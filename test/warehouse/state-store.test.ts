@@ -202,7 +202,8 @@ describe("recordedGrantsOf", () => {
     const row = { grantee_kind: "user", grantee: "g", schema_name: "s", privilege: "USAGE", policies: null, tables: null, row_key: "k", run_ref: "r", columns: null };
     expect(() => recordedGrantsOf([row])).toThrow(/grantee kind "user"/);
     expect(() => recordedGrantsOf([{ ...row, grantee_kind: "group", grantee: null }])).toThrow(/grantee null/);
-    for (const tables of ['"t1"x', '"t1', "", '"t1"""', '"a\\"']) {
+    expect(recordedGrantsOf([{ ...row, grantee_kind: "group", privilege: "SELECT", tables: "" }])).toEqual([]);
+    for (const tables of ['"t1"x', '"t1', '"t1"""', '"a\\"']) {
       expect(() => recordedGrantsOf([{ ...row, grantee_kind: "group", privilege: "SELECT", tables }]), tables).toThrow(/tables/);
     }
   });

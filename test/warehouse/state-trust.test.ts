@@ -100,7 +100,7 @@ describe("state schema trust on a PostgreSQL server", () => {
     await admin.transaction([`CREATE ROLE mallory LOGIN`, `GRANT CREATE ON DATABASE ${db} TO mallory`, `CREATE ROLE analyst NOLOGIN`, "CREATE SCHEMA sales", "CREATE TABLE sales.orders (id int)"]);
     await as("mallory", [
       "CREATE SCHEMA lfsync",
-      "CREATE TABLE lfsync.grant_slots (grantee_kind VARCHAR(8), grantee VARCHAR(512), schema_name VARCHAR(512), table_name VARCHAR(512), privilege VARCHAR(16), columns VARCHAR(65535), policies VARCHAR(65535), run_id VARCHAR(64))",
+      "CREATE TABLE lfsync.grant_slots (grantee_kind VARCHAR(8), grantee VARCHAR(512), schema_name VARCHAR(512), privilege VARCHAR(16), columns VARCHAR(65535), policies VARCHAR(65535), tables VARCHAR(65535), part SMALLINT, row_key VARCHAR(12), run_ref VARCHAR(8))",
       "CREATE FUNCTION lfsync.promote() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN ALTER ROLE mallory SUPERUSER; RETURN NULL; END $$",
       "CREATE TRIGGER promote AFTER INSERT ON lfsync.grant_slots FOR EACH ROW EXECUTE FUNCTION lfsync.promote()",
       "GRANT USAGE ON SCHEMA lfsync TO PUBLIC",

@@ -1,11 +1,15 @@
 import type { CatalogSnapshot } from "../../catalog/model.js";
 import type { MappingConfig, SafetyConfig } from "../../config/schema.js";
 import { type Diagnostic } from "../diagnostics.js";
-import { type DesiredGrant, type Dialect, type Grant, type Grantee, type RecordedGrant, tableKey } from "../grants.js";
+import { GrantColumns, type GrantRegistry } from "../grant-columns.js";
+import { type Dialect, type Grant, type Grantee, type RecordedGrant, tableKey } from "../grants.js";
 import type { InventoryLike } from "../inventory-view.js";
 import type { OwnershipMode } from "../ownership.js";
 import { foldIdentifier, mapEntitlements, schemaMapper } from "../map.js";
 import { type Plan, planChanges } from "../plan.js";
+import { doableDesired } from "../plan/doable.js";
+import { listedColumns } from "../plan/unlisted-columns.js";
+import type { PolicyRef } from "../policy-ref.js";
 import { resolvePolicies } from "../resolve.js";
 import type { ChangeScope } from "./scope.js";
 
@@ -17,8 +21,13 @@ export interface TargetScope {
 
 export interface ScopedDesired {
   readonly target: TargetScope;
-  /** Desired grants on the scope's objects only: exactly those a full run would compute there. */
-  readonly desired: readonly DesiredGrant[];
+  /** Desired grants on the scope's objects only, over `registry`: exactly those a full run would compute there. */
+  readonly desired: GrantColumns;
+  readonly registry: GrantRegistry;
+  /** The policies the desired grants' `because` ids refer to. */
+  readonly policies: readonly PolicyRef[];
+  /** The columns the catalog lists for each scoped table (the full run's unlisted-columns gate). */
+  readonly listed: ReadonlyMap<string, ReadonlySet<string>>;
   /** Every grantee a policy maps to (the inventory reads their holdings). */
   readonly grantees: readonly Grantee[];
   readonly diagnostics: readonly Diagnostic[];
@@ -56,13 +65,27 @@ export function scopedDesired(snapshot: CatalogSnapshot, scope: ChangeScope, map
     }
   }
   const target: TargetScope = { schemas: [...schemas].sort(), tables: [...tables.values()] };
-  const inScope = isInScope(target);
   return {
     target,
-    desired: state.grants.filter(inScope),
+    desired: rowsInScope(state.columns, state.registry, target),
+    registry: state.registry,
+    policies: state.policies,
+    listed: listedColumns({ ...snapshot, databases }, mapping, dialect),
     grantees: state.grantees,
     diagnostics: [...entitlements.diagnostics, ...state.diagnostics],
   };
+}
+
+/** The rows of `columns` whose slot lies in the target scope. */
+function rowsInScope(columns: GrantColumns, registry: GrantRegistry, target: TargetScope): GrantColumns {
+  const schemas = new Set(target.schemas);
+  const tables = new Set(target.tables.map((t) => tableKey(t.schema, t.table)));
+  const objectInScope = registry.objects.map((o) => (o.table === null ? schemas.has(o.schema) : tables.has(tableKey(o.schema, o.table))));
+  const kept = new GrantColumns();
+  for (let i = 0; i < columns.length; i++) {
+    if (objectInScope[columns.object[i]!] === true) kept.push(columns.grantee[i]!, columns.privilege[i]!, columns.object[i]!, columns.columns[i]!, columns.because[i]!);
+  }
+  return kept;
 }
 
 /** Whether a grant's slot lies in the target scope. */
@@ -95,8 +118,11 @@ export interface ScopedPlanInput {
  */
 export function planScoped(input: ScopedPlanInput): Plan {
   const inScope = isInScope(input.scoped.target);
+  const doable = doableDesired(input.scoped.desired, input.scoped.registry, input.inventory, input.scoped.listed);
   const plan = planChanges({
-    desired: input.scoped.desired,
+    desired: doable.desired,
+    registry: input.scoped.registry,
+    policies: input.scoped.policies,
     recorded: input.recorded.filter(inScope),
     inventory: { ...input.inventory, held: input.inventory.held.filter(inScope) },
     dialect: input.dialect,
@@ -104,7 +130,7 @@ export function planScoped(input: ScopedPlanInput): Plan {
     // The ratio is checked below against the whole state, not the scope's share of it.
     safety: { ...input.safety, maxRevokeRatio: 1 },
     force: false,
-    diagnostics: input.scoped.diagnostics,
+    diagnostics: [...input.scoped.diagnostics, ...doable.diagnostics],
     ...(input.ownership === undefined ? {} : { ownership: input.ownership }),
     ...(input.managedSchemas === undefined ? {} : { managedSchemas: input.managedSchemas }),
   });

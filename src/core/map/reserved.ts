@@ -13,7 +13,9 @@ export type ReservedGrantee =
   /** `__...`: names Redshift keeps for system objects. */
   | "system"
   /** `IAM:`, `IAMR:`, `ds:`: users and roles Redshift creates for IAM and directory identities. */
-  | "managed";
+  | "managed"
+  /** `sys:`: Redshift's system-defined roles (sys:superuser, sys:dba, ...; r_roles-default). */
+  | "systemRole";
 
 const DESCRIPTION: Record<ReservedGrantee, string> = {
   public: "PUBLIC, which is every user",
@@ -21,6 +23,7 @@ const DESCRIPTION: Record<ReservedGrantee, string> = {
   rdsdb: "rdsdb, the user Redshift maintains itself as",
   system: "a name beginning with __, which Redshift keeps for itself",
   managed: "an identity Redshift manages itself (IAM:, IAMR: or ds:)",
+  systemRole: "a system-defined role (sys:), which Redshift defines and grants itself",
 };
 
 const MANAGED_PREFIXES = ["iam:", "iamr:", "ds:"];
@@ -32,6 +35,7 @@ export function reservedGrantee(name: string, superusers?: ReadonlySet<string>):
   if (lower === "rdsdb") return "rdsdb";
   if (lower.startsWith("__")) return "system";
   if (MANAGED_PREFIXES.some((prefix) => lower.startsWith(prefix))) return "managed";
+  if (lower.startsWith("sys:")) return "systemRole";
   if (superusers !== undefined && (superusers.has(name) || superusers.has(lower))) return "superuser";
   return null;
 }

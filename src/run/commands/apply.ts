@@ -5,7 +5,7 @@ import { planSummaryText, planTextChunks } from "../../core/plan-report.js";
 import { describeError, SyncError } from "../../errors.js";
 import { createLogger, type Logger } from "../../log.js";
 import { reconcile, type RunSummary } from "../reconcile.js";
-import { openLock, openSource, openTarget } from "../wiring.js";
+import { checkSource, openLock, openSource, openTarget } from "../wiring.js";
 import { writeChunks } from "./write-chunks.js";
 
 export interface ApplyCommandOptions {
@@ -19,6 +19,7 @@ export interface ApplyCommandOptions {
 /** `apply` and `reconcile`: one full run with the plan printed first; asks unless `yes`. */
 export async function applyCommand(config: Config, options: ApplyCommandOptions): Promise<number> {
   const logger = options.logger ?? createLogger(config.logLevel);
+  await checkSource(config, logger);
   const executor = await openTarget(config);
   const lock = openLock(config);
   const tty = process.stderr.isTTY === true;

@@ -17,8 +17,9 @@ export function tableToken(name: string): string {
   return `"${JSON.stringify(name).slice(1, -1).replaceAll('"', "u0022")}"`;
 }
 
-/** The names of a `tables` text, in order. */
+/** The names of a `tables` text, in order ('' lists none: a row whose last name was cut out). */
 export function parseTables(text: string): string[] {
+  if (text === "") return [];
   if (text.length < 2 || !text.startsWith('"') || !text.endsWith('"')) {
     throw new SyncError("TARGET_FAILED", `state schema row has tables ${JSON.stringify(text.slice(0, 200))}`);
   }
