@@ -30,12 +30,14 @@ import { createLogger } from "../src/log.js";
 import { startServer, type RunningServer } from "../src/server/serve.js";
 import { startCatalogEndpoint, type CatalogEndpoint } from "../test/support/aws-catalog-endpoint.js";
 import { startLocalDataApi, type LocalDataApi } from "../test/support/data-api-server.js";
+import { startLocalSts } from "../test/support/sts-endpoint.js";
 import { GROUP_PREFIX } from "../test/support/data-api/redshift/identities.js";
 import { createTestDatabase, startPostgres } from "../test/support/postgres.js";
 import { roleScript, runScript, tableScript } from "./catalog-setup.js";
 import { generateCatalog } from "./generate.js";
 import { catalogOptions } from "./run-phase.js";
 
+const ACCOUNT = "123456789012";
 const API_KEY = "bench-webhook-key";
 const MANAGE_ALL_UP_TO = 20_000;
 const REPORT_TOKEN = "bench-report-token";
@@ -44,7 +46,9 @@ export async function latencyBench(tables: number): Promise<void> {
   console.log(`\n== event -> applied latency, local LF/Glue endpoint + Data API endpoint (redshift) (${tables} tables x 20 columns, 500 policies, 200 principals) ==`);
   Object.assign(process.env, { AWS_ACCESS_KEY_ID: "bench", AWS_SECRET_ACCESS_KEY: "bench", AWS_REGION: "us-east-1", AWS_EC2_METADATA_DISABLED: "true" });
   const snapshot = generateCatalog(catalogOptions(tables));
-  const catalog = await startCatalogEndpoint(snapshot);
+  // The server checks at start-up that it reads as a Lake Formation read-only administrator (STS GetCallerIdentity, then GetDataLakeSettings).
+  const sts = await startLocalSts(ACCOUNT);
+  const catalog = await startCatalogEndpoint(snapshot, { readOnlyAdmins: [`arn:aws:iam::${ACCOUNT}:role/caller`] });
   const postgres = await startPostgres();
   let api: LocalDataApi | undefined;
   let server: RunningServer | undefined;
@@ -57,7 +61,7 @@ export async function latencyBench(tables: number): Promise<void> {
     const managedTables = snapshot.databases.filter((d) => managed.includes("*") || managed.includes(d.name)).reduce((n, d) => n + d.tables.length, 0);
     console.log(`set-up: ${managedTables} tables in ${managed.join(", ")} created in PostgreSQL directly (not measured): ${ms(started)}`);
     api = await startLocalDataApi({ pgUrl: url, mode: "redshift" });
-    const config = benchConfig(catalog.url, api.endpoint, managed);
+    const config = benchConfig({ catalog: catalog.url, dataApi: api.endpoint, sts: sts.url }, managed);
     server = await startServer(config, createLogger("warn"));
     const running = server;
 
@@ -93,11 +97,12 @@ export async function latencyBench(tables: number): Promise<void> {
     await api?.stop();
     await postgres.stop();
     await catalog.close();
+    await sts.close();
   }
 }
 
 async function fullReadCost(catalog: CatalogEndpoint, snapshot: CatalogSnapshot): Promise<void> {
-  const source = createAwsSource(benchConfig(catalog.url, "http://127.0.0.1:1", ["*"]).source as Extract<Config["source"], { kind: "aws" }>);
+  const source = createAwsSource(benchConfig({ catalog: catalog.url, dataApi: "http://127.0.0.1:1", sts: "http://127.0.0.1:1" }, ["*"]).source as Extract<Config["source"], { kind: "aws" }>);
   catalog.resetCounts();
   const started = performance.now();
   const { snapshot: read } = await source.read();
@@ -131,11 +136,11 @@ async function measure(what: string, server: RunningServer, catalog: CatalogEndp
   );
 }
 
-function benchConfig(catalogUrl: string, dataApiUrl: string, managed: readonly string[]): Config {
+function benchConfig(urls: { readonly catalog: string; readonly dataApi: string; readonly sts: string }, managed: readonly string[]): Config {
   return parseConfig(
     {
-      source: { kind: "aws", region: "us-east-1", catalogId: "123456789012", lakeFormationEndpoint: catalogUrl, glueEndpoint: catalogUrl },
-      target: { kind: "data-api", endpoint: dataApiUrl, region: "us-east-1", workgroupName: "bench", database: "dev", dialect: "redshift", pollIntervalMs: 10 },
+      source: { kind: "aws", region: "us-east-1", catalogId: ACCOUNT, lakeFormationEndpoint: urls.catalog, glueEndpoint: urls.catalog, stsEndpoint: urls.sts },
+      target: { kind: "data-api", endpoint: urls.dataApi, region: "us-east-1", workgroupName: "bench", database: "dev", dialect: "redshift", pollIntervalMs: 10 },
       server: { host: "127.0.0.1", port: 0, webhook: { apiKey: API_KEY }, reportToken: REPORT_TOKEN },
       mapping: { databases: { include: managed } },
       logLevel: "warn",
@@ -150,7 +155,7 @@ function cloudTrail(eventName: string, requestParameters: unknown) {
     id: crypto.randomUUID(),
     "detail-type": "AWS API Call via CloudTrail",
     source: "aws.lakeformation",
-    account: "123456789012",
+    account: ACCOUNT,
     time: new Date().toISOString(),
     region: "us-east-1",
     resources: [],

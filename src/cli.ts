@@ -37,30 +37,37 @@ Exit codes: ${Object.entries(ERROR_CODES)
   .map(([exit, code]) => `${exit} ${code}`)
   .join(", ")}, 1 any other error, 0 success.`;
 
+const OPTIONS = {
+  config: { type: "string" },
+  format: { type: "string" },
+  out: { type: "string" },
+  yes: { type: "boolean", default: false },
+  force: { type: "boolean", default: false },
+  help: { type: "boolean", short: "h", default: false },
+  grantee: { type: "string" },
+  schema: { type: "string" },
+  table: { type: "string" },
+  column: { type: "string" },
+} as const;
+
+type Options = ReturnType<typeof parseOptions>["values"];
+
+function parseOptions(argv: readonly string[]) {
+  return parseArgs({ args: [...argv], allowPositionals: true, strict: true, options: OPTIONS });
+}
+
 export async function main(argv: readonly string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: [...argv],
-    allowPositionals: true,
-    strict: true,
-    options: {
-      config: { type: "string" },
-      format: { type: "string" },
-      out: { type: "string" },
-      yes: { type: "boolean", default: false },
-      force: { type: "boolean", default: false },
-      help: { type: "boolean", short: "h", default: false },
-      grantee: { type: "string" },
-      schema: { type: "string" },
-      table: { type: "string" },
-      column: { type: "string" },
-    },
-  });
+  const { values, positionals } = parseOptions(argv);
   const [command, sub] = positionals;
   if (values.help || command === undefined) {
     process.stdout.write(`${USAGE}\n`);
     return command === undefined && !values.help ? 1 : 0;
   }
-  const configPath = values.config ?? process.env.LF_SYNC_CONFIG ?? "lf-redshift-sync.yaml";
+  return runCommand(command, sub, values, values.config ?? process.env.LF_SYNC_CONFIG ?? "lf-redshift-sync.yaml");
+}
+
+/** Each command lives in run/ (or server/): here only its options are read. */
+async function runCommand(command: string, sub: string | undefined, values: Options, configPath: string): Promise<number> {
   switch (command) {
     case "plan":
       return planCommand(await loadConfig(configPath), formatOption(values.format, ["text", "json"], "text"), values.force);

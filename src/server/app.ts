@@ -80,23 +80,7 @@ declare module "fastify" {
  */
 export async function buildApp(deps: ServerDeps): Promise<FastifyInstance> {
   const clock = deps.now ?? (() => new Date());
-  const app = Fastify({
-    loggerInstance: deps.logger as FastifyBaseLogger,
-    // Per-request lines add nothing to our own structured logs (FSTDEP023: the top-level option is deprecated).
-    logController: new LogController({ disableRequestLogging: true }),
-    bodyLimit: deps.server.bodyLimitBytes,
-    // A slow client (a body trickling in, an idle socket) is cut off instead of holding a socket.
-    requestTimeout: deps.server.requestTimeoutMs,
-    connectionTimeout: deps.server.connectionTimeoutMs,
-    // Node 20 honours requestTimeout only when given to the http server's constructor (fastify sets it
-    // afterwards), and checks it on connectionsCheckingInterval (default 30 s): check often enough.
-    http: {
-      requestTimeout: deps.server.requestTimeoutMs,
-      connectionsCheckingInterval: Math.max(250, Math.min(5000, Math.floor(deps.server.requestTimeoutMs / 4))),
-    },
-    // Once the run queue has stopped (preClose), the remaining sockets go; no request keeps the process up.
-    forceCloseConnections: true,
-  });
+  const app = Fastify(fastifyOptions(deps));
   const metrics = createServerMetrics(clock);
   const unrecordedRuns = new UnrecordedRuns();
   const runQueue = createRunQueue({
@@ -148,6 +132,27 @@ export async function buildApp(deps: ServerDeps): Promise<FastifyInstance> {
   await app.register(runsRoutes);
   await app.register(openApiRoutes, { routes, server: deps.server });
   return app;
+}
+
+/** Logging, body and time limits of the server (config server.*). */
+function fastifyOptions(deps: ServerDeps) {
+  return {
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    // Per-request lines add nothing to our own structured logs (FSTDEP023: the top-level option is deprecated).
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: deps.server.bodyLimitBytes,
+    // A slow client (a body trickling in, an idle socket) is cut off instead of holding a socket.
+    requestTimeout: deps.server.requestTimeoutMs,
+    connectionTimeout: deps.server.connectionTimeoutMs,
+    // Node 20 honours requestTimeout only when given to the http server's constructor (fastify sets it
+    // afterwards), and checks it on connectionsCheckingInterval (default 30 s): check often enough.
+    http: {
+      requestTimeout: deps.server.requestTimeoutMs,
+      connectionsCheckingInterval: Math.max(250, Math.min(5000, Math.floor(deps.server.requestTimeoutMs / 4))),
+    },
+    // Once the run queue has stopped (preClose), the remaining sockets go; no request keeps the process up.
+    forceCloseConnections: true,
+  };
 }
 
 /**

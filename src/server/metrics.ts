@@ -12,64 +12,60 @@ export interface ServerMetrics {
   setQueueDepth(waiting: number, running: number): void;
 }
 
-/** One registry per app (not prom-client's global one), so several apps can live in one process. */
-export function createServerMetrics(now: () => Date): ServerMetrics {
-  const registry = new Registry();
-  const runDuration = new Histogram({
-    name: "lfsync_run_duration_seconds",
-    help: "Duration of reconcile runs started by the server, by outcome",
-    labelNames: ["status"],
-    buckets: [0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800],
-    registers: [registry],
-  });
-  const changesApplied = new Counter({
+/** The counters the server exports, each with the label values it reports from the start (0). */
+const COUNTERS = {
+  changesApplied: {
     name: "lfsync_changes_applied_total",
     help: "GRANT and REVOKE changes committed to the target, by op",
     labelNames: ["op"],
-    registers: [registry],
-  });
-  const runFailures = new Counter({
-    name: "lfsync_run_failures_total",
-    help: "Runs that did not succeed, by error code",
-    labelNames: ["code"],
-    registers: [registry],
-  });
-  const unrecorded = new Counter({
+    zero: [{ op: "grant" }, { op: "revoke" }],
+  },
+  runFailures: { name: "lfsync_run_failures_total", help: "Runs that did not succeed, by error code", labelNames: ["code"], zero: [] },
+  unrecorded: {
     name: "lfsync_runs_unrecorded_total",
     help: "Runs the run log could not take (an untrusted or unmigrated state schema, a failed write), by error code; GET /runs lists them until a restart",
     labelNames: ["code"],
-    registers: [registry],
-  });
-  const lastSuccess = new Gauge({
-    name: "lfsync_last_success_timestamp_seconds",
-    help: "Unix time of the last successful run (0: none since start)",
-    registers: [registry],
-  });
-  const webhookEvents = new Counter({
-    name: "lfsync_webhook_events_total",
-    help: "Webhook requests by outcome",
-    labelNames: ["outcome"],
-    registers: [registry],
-  });
-  const eventRuns = new Counter({
+    zero: [],
+  },
+  webhookEvents: { name: "lfsync_webhook_events_total", help: "Webhook requests by outcome", labelNames: ["outcome"], zero: [] },
+  eventRuns: {
     name: "lfsync_runs_by_kind_total",
     help: "Events that needed no run (ignored), incremental runs, and full runs (scheduled or event-triggered)",
     labelNames: ["kind"],
-    registers: [registry],
-  });
-  for (const kind of ["ignored", "incremental", "full"]) eventRuns.inc({ kind }, 0);
-  const queueDepth = new Gauge({
-    name: "lfsync_run_queue_depth",
-    help: "Runs waiting to start (at most 1)",
-    registers: [registry],
-  });
-  const runsInProgress = new Gauge({
-    name: "lfsync_runs_in_progress",
-    help: "Runs in progress in this process (at most 1)",
-    registers: [registry],
-  });
-  changesApplied.inc({ op: "grant" }, 0);
-  changesApplied.inc({ op: "revoke" }, 0);
+    zero: [{ kind: "ignored" }, { kind: "incremental" }, { kind: "full" }],
+  },
+} as const;
+
+const GAUGES = {
+  lastSuccess: { name: "lfsync_last_success_timestamp_seconds", help: "Unix time of the last successful run (0: none since start)" },
+  queueDepth: { name: "lfsync_run_queue_depth", help: "Runs waiting to start (at most 1)" },
+  runsInProgress: { name: "lfsync_runs_in_progress", help: "Runs in progress in this process (at most 1)" },
+} as const;
+
+const RUN_DURATION = {
+  name: "lfsync_run_duration_seconds",
+  help: "Duration of reconcile runs started by the server, by outcome",
+  labelNames: ["status"],
+  buckets: [0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800],
+};
+
+/** One registry per app (not prom-client's global one), so several apps can live in one process. */
+export function createServerMetrics(now: () => Date): ServerMetrics {
+  const registry = new Registry();
+  const registers = [registry];
+  const runDuration = new Histogram({ ...RUN_DURATION, registers });
+  const counter = (key: keyof typeof COUNTERS): Counter => {
+    const { zero, labelNames, ...definition } = COUNTERS[key];
+    const made = new Counter({ ...definition, labelNames: [...labelNames], registers });
+    for (const labels of zero) made.inc(labels, 0);
+    return made;
+  };
+  const gauge = (key: keyof typeof GAUGES): Gauge => new Gauge({ ...GAUGES[key], registers });
+  // In the order /metrics has always listed them.
+  const [changesApplied, runFailures, unrecorded] = [counter("changesApplied"), counter("runFailures"), counter("unrecorded")];
+  const lastSuccess = gauge("lastSuccess");
+  const [webhookEvents, eventRuns] = [counter("webhookEvents"), counter("eventRuns")];
+  const [queueDepth, runsInProgress] = [gauge("queueDepth"), gauge("runsInProgress")];
   lastSuccess.set(0);
 
   return {

@@ -51,90 +51,119 @@ interface Waiting {
  * window and the running run are over.
  */
 export function createRunQueue(options: RunQueueOptions): RunQueue {
-  let waiting: Waiting | null = null;
-  let running: Promise<void> | null = null;
-  let stopping = false;
-  let retryTimer: NodeJS.Timeout | undefined;
-  let idleWaiters: (() => void)[] = [];
-
-  const depthChanged = () => options.onDepthChange?.(waiting === null ? 0 : 1, running === null ? 0 : 1);
-  const settleIdle = () => {
-    if (running !== null || waiting !== null) return;
-    const waiters = idleWaiters;
-    idleWaiters = [];
-    for (const resolve of waiters) resolve();
+  const machine = new QueueMachine(options);
+  return {
+    enqueue: (reason) => machine.enqueue(reason),
+    depth: () => machine.depth(),
+    idle: () => machine.idle(),
+    shutdown: () => machine.shutdown(),
   };
+}
 
-  const startIfDue = () => {
-    if (running !== null || waiting === null || !waiting.windowOver || stopping) return;
-    const trigger: RunTrigger = { reasons: [...waiting.reasons], events: waiting.events, shouldStop: () => stopping };
-    waiting = null;
-    running = execute(trigger).finally(() => {
-      running = null;
-      depthChanged();
-      startIfDue();
-      settleIdle();
+/**
+ * The queue's states: idle; a window open (`waiting`); a run in progress (`running`), possibly with
+ * the next window open; stopping. Every transition ends in `depthChanged` and `settleIdle`.
+ */
+class QueueMachine {
+  #waiting: Waiting | null = null;
+  #running: Promise<void> | null = null;
+  #stopping = false;
+  #retryTimer: NodeJS.Timeout | undefined;
+  #idleWaiters: (() => void)[] = [];
+  readonly #options: RunQueueOptions;
+
+  constructor(options: RunQueueOptions) {
+    this.#options = options;
+  }
+
+  enqueue(reason: TriggerReason): EnqueueOutcome {
+    if (this.#stopping) return "stopping";
+    if (this.#waiting !== null) {
+      this.#waiting.reasons.add(reason);
+      if (reason === "webhook") this.#waiting.events++;
+      return "coalesced";
+    }
+    const entry: Waiting = {
+      reasons: new Set([reason]),
+      events: reason === "webhook" ? 1 : 0,
+      windowOver: false,
+      timer: setTimeout(() => {
+        entry.windowOver = true;
+        this.#startIfDue();
+      }, this.#options.debounceMs),
+    };
+    this.#waiting = entry;
+    this.#depthChanged();
+    return "queued";
+  }
+
+  depth(): { readonly waiting: number; readonly running: number } {
+    return { waiting: this.#waiting === null ? 0 : 1, running: this.#running === null ? 0 : 1 };
+  }
+
+  idle(): Promise<void> {
+    return new Promise((resolve) => {
+      this.#idleWaiters.push(resolve);
+      this.#settleIdle();
     });
-    depthChanged();
-  };
+  }
 
-  const execute = async (trigger: RunTrigger): Promise<void> => {
-    options.logger.info({ reasons: trigger.reasons, events: trigger.events }, "run starting");
+  async shutdown(): Promise<void> {
+    this.#stopping = true;
+    clearTimeout(this.#retryTimer);
+    if (this.#waiting !== null) {
+      clearTimeout(this.#waiting.timer);
+      this.#waiting = null;
+      this.#depthChanged();
+    }
+    await this.#running;
+    clearTimeout(this.#retryTimer);
+    this.#settleIdle();
+  }
+
+  #depthChanged(): void {
+    const { waiting, running } = this.depth();
+    this.#options.onDepthChange?.(waiting, running);
+  }
+
+  #settleIdle(): void {
+    if (this.#running !== null || this.#waiting !== null) return;
+    const waiters = this.#idleWaiters;
+    this.#idleWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
+  /** The waiting run starts when its window is over and nothing runs. */
+  #startIfDue(): void {
+    const waiting = this.#waiting;
+    if (this.#running !== null || waiting === null || !waiting.windowOver || this.#stopping) return;
+    const trigger: RunTrigger = { reasons: [...waiting.reasons], events: waiting.events, shouldStop: () => this.#stopping };
+    this.#waiting = null;
+    this.#running = this.#execute(trigger).finally(() => {
+      this.#running = null;
+      this.#depthChanged();
+      this.#startIfDue();
+      this.#settleIdle();
+    });
+    this.#depthChanged();
+  }
+
+  /** One run; a run that found the lease held asks again after retryBusyAfterMs. */
+  async #execute(trigger: RunTrigger): Promise<void> {
+    const { logger, run, onRunEnd, retryBusyAfterMs } = this.#options;
+    logger.info({ reasons: trigger.reasons, events: trigger.events }, "run starting");
     try {
-      const summary = await options.run(trigger);
-      options.onRunEnd?.(summary);
-      if (summary.status === "busy" && !stopping && retryTimer === undefined) {
-        retryTimer = setTimeout(() => {
-          retryTimer = undefined;
-          queue.enqueue("retry");
-        }, options.retryBusyAfterMs);
+      const summary = await run(trigger);
+      onRunEnd?.(summary);
+      if (summary.status === "busy" && !this.#stopping && this.#retryTimer === undefined) {
+        this.#retryTimer = setTimeout(() => {
+          this.#retryTimer = undefined;
+          this.enqueue("retry");
+        }, retryBusyAfterMs);
       }
     } catch (crashed) {
-      options.logger.error({ err: crashed }, "run crashed");
-      options.onRunEnd?.({ crashed });
+      logger.error({ err: crashed }, "run crashed");
+      onRunEnd?.({ crashed });
     }
-  };
-
-  const queue: RunQueue = {
-    enqueue(reason) {
-      if (stopping) return "stopping";
-      if (waiting !== null) {
-        waiting.reasons.add(reason);
-        if (reason === "webhook") waiting.events++;
-        return "coalesced";
-      }
-      const entry: Waiting = {
-        reasons: new Set([reason]),
-        events: reason === "webhook" ? 1 : 0,
-        windowOver: false,
-        timer: setTimeout(() => {
-          entry.windowOver = true;
-          startIfDue();
-        }, options.debounceMs),
-      };
-      waiting = entry;
-      depthChanged();
-      return "queued";
-    },
-    depth: () => ({ waiting: waiting === null ? 0 : 1, running: running === null ? 0 : 1 }),
-    idle() {
-      return new Promise((resolve) => {
-        idleWaiters.push(resolve);
-        settleIdle();
-      });
-    },
-    async shutdown() {
-      stopping = true;
-      clearTimeout(retryTimer);
-      if (waiting !== null) {
-        clearTimeout(waiting.timer);
-        waiting = null;
-        depthChanged();
-      }
-      await running;
-      clearTimeout(retryTimer);
-      settleIdle();
-    },
-  };
-  return queue;
+  }
 }

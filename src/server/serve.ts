@@ -1,15 +1,17 @@
 import type { FastifyInstance } from "fastify";
-import { type Config, serverSchema } from "../config/schema.js";
+import type { CatalogSource } from "../catalog/model.js";
+import { type Config, type ServerConfig, serverSchema } from "../config/schema.js";
 import { createLogger, type Logger } from "../log.js";
 import { computeAccess } from "../run/access.js";
 import { computePlan } from "../run/compute-plan.js";
-import { createEventRunner, type RunKind } from "../run/event-runs.js";
+import { createEventRunner, type EventRunner, type RunKind } from "../run/event-runs.js";
 import { reconcile } from "../run/reconcile.js";
-import { createSnapshotCache } from "../run/snapshot-cache.js";
+import { createSnapshotCache, type SnapshotCache } from "../run/snapshot-cache.js";
 import { checkSource, openLock, openSource, openTarget } from "../run/wiring.js";
+import type { SqlExecutor } from "../warehouse/executor.js";
 import { getRun, listRuns } from "../warehouse/state-store.js";
-import { buildApp } from "./app.js";
-import { createReadiness } from "./readiness.js";
+import { buildApp, type ServerDeps } from "./app.js";
+import { createReadiness, type Readiness } from "./readiness.js";
 import { startSchedule } from "./schedule.js";
 
 export interface RunningServer {
@@ -41,21 +43,7 @@ export async function startServer(config: Config, logger: Logger = createLogger(
     onRun: (kind) => countRun(kind),
   });
 
-  const app = await buildApp({
-    server,
-    logger,
-    runReconcile: (trigger) => events.run(trigger),
-    noteEvent: (reads) => events.note(reads),
-    computePlan: async () => (await computePlan({ config, source, executor })).plan,
-    cachedPlan: async () => {
-      const last = cache.last();
-      return last === null ? null : { plan: (await computePlan({ config, source: cache.cachedSource, executor })).plan, readAt: last.readAt };
-    },
-    computeAccess: (filter) => computeAccess({ config, source, executor, filter }),
-    listRuns: (limit) => listRuns(executor, config.stateSchema, limit),
-    getRun: (runId) => getRun(executor, config.stateSchema, runId),
-    checkReady: () => readiness.check(),
-  });
+  const app = await buildApp(appDeps({ config, server, logger, source, cache, executor, events, readiness }));
   countRun = (kind) => app.metrics.eventRuns.inc({ kind });
   const schedule = config.schedule === undefined ? null : startSchedule(config.schedule.every, app.runQueue, logger);
   const release = async () => {
@@ -83,6 +71,35 @@ export async function startServer(config: Config, logger: Logger = createLogger(
         await app.close(); // onClose: the run queue shuts down and waits for the running run
         await release();
       })()),
+  };
+}
+
+/** What the routes call: runs through the event runner, reads through the cache or the source. */
+function appDeps(parts: {
+  config: Config;
+  server: ServerConfig;
+  logger: Logger;
+  source: CatalogSource;
+  cache: SnapshotCache;
+  executor: SqlExecutor;
+  events: EventRunner;
+  readiness: Readiness;
+}): ServerDeps {
+  const { config, server, logger, source, cache, executor, events, readiness } = parts;
+  return {
+    server,
+    logger,
+    runReconcile: (trigger) => events.run(trigger),
+    noteEvent: (reads) => events.note(reads),
+    computePlan: async () => (await computePlan({ config, source, executor })).plan,
+    cachedPlan: async () => {
+      const last = cache.last();
+      return last === null ? null : { plan: (await computePlan({ config, source: cache.cachedSource, executor })).plan, readAt: last.readAt };
+    },
+    computeAccess: (filter) => computeAccess({ config, source, executor, filter }),
+    listRuns: (limit) => listRuns(executor, config.stateSchema, limit),
+    getRun: (runId) => getRun(executor, config.stateSchema, runId),
+    checkReady: () => readiness.check(),
   };
 }
 

@@ -229,4 +229,38 @@ describe("planChanges: properties over random small worlds", () => {
       { numRuns: 400 },
     );
   });
+
+  it("PostgreSQL: moving a grantee between the group and role kinds of one name plans no SQL, and the state it records is steady", () => {
+    const g0 = GRANTEES[0]!;
+    const asRole = <T extends Grant>(g: T): T => (g.grantee.name === g0.name ? { ...g, grantee: { kind: "role", name: g0.name } } : g);
+    fc.assert(
+      fc.property(worldArb, (world) => {
+        const steady = applyPlan(world, plan(world));
+        // One PostgreSQL role under both kinds: the inventory reports its grants under each kind the plan asks about
+        // (those of the desired and recorded grants, inventory-postgres.ts).
+        const asked = (w: World, kind: Grantee["kind"]) => [...w.desired, ...w.recorded].some((g) => g.grantee.name === g0.name && g.grantee.kind === kind);
+        const inventoryOf = (w: World): World["inventory"] => {
+          const kinds = (["group", "role"] as const).filter((kind) => asked(w, kind) && steady.inventory.grantees.has(granteeKey(g0)));
+          const others = steady.inventory.held.filter((g) => g.grantee.name !== g0.name);
+          const mine = steady.inventory.held.filter((g) => g.grantee.name === g0.name);
+          const grantees = [...steady.inventory.grantees].filter((k) => k !== granteeKey(g0));
+          return { ...steady.inventory, grantees: new Set([...grantees, ...kinds.map((kind) => granteeKey({ kind, name: g0.name }))]), held: [...others, ...kinds.flatMap((kind) => mine.map((g) => ({ ...g, grantee: { kind, name: g0.name } })))] };
+        };
+        const unmanaged = (p: Plan) => p.unmanaged.map((u) => JSON.stringify(asRole(u))).sort();
+        const before = plan({ ...steady, inventory: inventoryOf(steady) }, "postgres");
+        fc.pre(before.steps.length === 0);
+        const flipped: World = { ...steady, desired: steady.desired.map(asRole) };
+        const moved: World = { ...flipped, inventory: inventoryOf(flipped) };
+        const move = plan(moved, "postgres");
+        expect(move.changes).toEqual([]);
+        expect(unmanaged(move)).toEqual(unmanaged(before));
+        const applied = applyPlan(moved, move);
+        expect(applied.recorded.filter((r) => r.grantee.name === g0.name && r.grantee.kind === "group")).toEqual([]);
+        const after: World = { ...applied, inventory: inventoryOf(applied) };
+        expect(plan(after, "postgres").steps).toEqual([]);
+        expect(unmanaged(plan(after, "postgres"))).toEqual(unmanaged(before));
+      }),
+      { numRuns: 400 },
+    );
+  });
 });

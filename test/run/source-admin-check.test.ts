@@ -1,11 +1,14 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { configSchema, type Config } from "../../src/config/schema.js";
 import { createLogger } from "../../src/log.js";
+import { accessCommand, explainCommand } from "../../src/run/commands/access.js";
 import { applyCommand } from "../../src/run/commands/apply.js";
 import { planCommand } from "../../src/run/commands/plan.js";
 import { checkSource } from "../../src/run/wiring.js";
 import { startServer } from "../../src/server/serve.js";
 import { type FakeAwsEndpoint, type FakeAwsReply, startFakeAwsEndpoint } from "../support/aws-endpoint.js";
+import { startCatalogEndpoint } from "../support/aws-catalog-endpoint.js";
+import { catalog, database, policy, table } from "../support/catalog-builders.js";
 import { type LocalStsEndpoint, startLocalSts } from "../support/sts-endpoint.js";
 
 /**
@@ -67,14 +70,16 @@ describe("the Lake Formation administrator check at start-up", () => {
     expect(bodies).toEqual([{ CatalogId: ACCOUNT }]);
   });
 
-  it("refuses plan, reconcile and serve with SOURCE_PERMISSION when the role is not an administrator, before opening the target", async () => {
+  it("refuses plan, reconcile, serve, access and explain with SOURCE_PERMISSION when the role is not an administrator, before opening the target", async () => {
     settings = admins([`arn:aws:iam::${ACCOUNT}:role/someone-else`]);
     sts.callerArn = `arn:aws:sts::${ACCOUNT}:assumed-role/lf-redshift-sync/ecs-task`;
     const refused = { code: "SOURCE_PERMISSION", message: expect.stringContaining("role lf-redshift-sync (account 210987654321) is not a Lake Formation read-only administrator") };
     await expect(planCommand(configWith(), "json", false)).rejects.toMatchObject(refused);
     await expect(applyCommand(configWith(), { yes: true, force: false, command: "reconcile", logger: silent })).rejects.toMatchObject(refused);
     await expect(startServer(configWith(), silent)).rejects.toMatchObject(refused);
-    expect(lf.calls).toEqual(["GetDataLakeSettings", "GetDataLakeSettings", "GetDataLakeSettings"]);
+    await expect(accessCommand(configWith(), "json", {})).rejects.toMatchObject(refused);
+    await expect(explainCommand(configWith(), "json", { grantee: "analyst", table: "sales.orders" })).rejects.toMatchObject(refused);
+    expect(lf.calls).toEqual(Array.from({ length: 5 }, () => "GetDataLakeSettings"));
   });
 
   it("GetDataLakeSettings denied: refused by default (SOURCE_INCOMPLETE), a warning with adminCheck: warn, nothing asked with off", async () => {
@@ -90,6 +95,27 @@ describe("the Lake Formation administrator check at start-up", () => {
     const calls = lf.calls.length;
     await checkSource(configWith({ adminCheck: "off" }), silent);
     expect(lf.calls).toHaveLength(calls);
+  });
+
+  it("lets a listed role through to the whole plan: the catalog is read from the local Lake Formation + Glue endpoint", async () => {
+    const snapshot = catalog({ databases: [database("sales", { access: "public" }, [table("orders", {}, ["id"])])], policies: [policy(`arn:aws:iam::${ACCOUNT}:role/analyst`, "TABLE", { access: ["public"] }, ["SELECT"])] });
+    const endpoint = await startCatalogEndpoint({ ...snapshot, catalogId: ACCOUNT }, { readOnlyAdmins: [READER] });
+    const out: string[] = [];
+    const write = vi.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => out.push(String(chunk)) > 0);
+    try {
+      const config = configSchema.parse({
+        source: { kind: "aws", region: "eu-west-1", catalogId: ACCOUNT, lakeFormationEndpoint: endpoint.url, glueEndpoint: endpoint.url, stsEndpoint: sts.url, roleArn: READER, maxAttempts: 1 },
+        target: { kind: "pglite" },
+      });
+      expect(await planCommand(config, "json", false)).toBe(0);
+    } finally {
+      write.mockRestore();
+      await endpoint.close();
+    }
+    expect(endpoint.counts.get("ListPermissions")).toBeGreaterThan(0);
+    // The schema and the grantee do not exist in the empty target: USAGE and SELECT are pending.
+    const pending = (JSON.parse(out.join("")) as { pending: { grantee: { name: string }; privilege: string }[] }).pending;
+    expect(pending.map((p) => `${p.privilege} ${p.grantee.name}`).sort()).toEqual(["SELECT analyst", "USAGE analyst"]);
   });
 
   it("does nothing for the file source", async () => {

@@ -14,6 +14,8 @@ export interface CatalogEndpointOptions {
   readonly latencyMs?: number;
   /** GetResourceLFTags beyond this many in flight answer ThrottlingException (429). */
   readonly capacity?: number;
+  /** GetDataLakeSettings' ReadOnlyAdmins (the start-up administrator check reads them). */
+  readonly readOnlyAdmins?: readonly string[];
 }
 
 interface TableState {
@@ -42,6 +44,8 @@ export interface CatalogEndpoint {
 }
 
 const GLUE_OPERATIONS = new Set(["GetDatabases", "GetDatabase", "GetTables", "GetTable"]);
+/** Start-up checks, not part of a read. */
+const NOT_COUNTED = new Set(["GetDataLakeSettings"]);
 const PAGE = 100;
 
 export async function startCatalogEndpoint(snapshot: CatalogSnapshot, options: CatalogEndpointOptions = {}): Promise<CatalogEndpoint> {
@@ -60,7 +64,7 @@ export async function startCatalogEndpoint(snapshot: CatalogSnapshot, options: C
   const answer = (operation: string, body: Record<string, unknown>): FakeAwsReply => {
     const handler = HANDLERS[operation];
     if (handler === undefined) return { status: 400, errorType: "InvalidInputException", body: { message: `the local endpoint does not serve ${operation}` } };
-    return handler(body, { account, databases, tags, expressions, policies });
+    return handler(body, { account, databases, tags, expressions, policies, readOnlyAdmins: options.readOnlyAdmins ?? [] });
   };
 
   const endpoint: FakeAwsEndpoint = await startFakeAwsEndpoint(async (operation, body) => {
@@ -94,6 +98,7 @@ export async function startCatalogEndpoint(snapshot: CatalogSnapshot, options: C
       let lakeFormation = 0;
       let glue = 0;
       for (const [operation, n] of counts) {
+        if (NOT_COUNTED.has(operation)) continue;
         if (GLUE_OPERATIONS.has(operation)) glue += n;
         else lakeFormation += n;
       }
@@ -119,6 +124,7 @@ interface State {
   readonly tags: Map<string, string[]>;
   readonly expressions: Map<string, Expression>;
   readonly policies: PolicyEntry[];
+  readonly readOnlyAdmins: readonly string[];
 }
 
 type Handler = (body: Record<string, unknown>, state: State) => FakeAwsReply;
@@ -156,6 +162,7 @@ function policyPermission(policy: PolicyEntry, account: string) {
 }
 
 const HANDLERS: Record<string, Handler> = {
+  GetDataLakeSettings: (_body, s) => ok({ DataLakeSettings: { DataLakeAdmins: [], ReadOnlyAdmins: s.readOnlyAdmins.map((arn) => ({ DataLakePrincipalIdentifier: arn })) } }),
   GetDatabases: (body, s) => {
     const { items, NextToken } = page([...s.databases.keys()].sort(), body.NextToken);
     return ok({ DatabaseList: items.map((Name) => ({ Name, CatalogId: s.account })), ...(NextToken === undefined ? {} : { NextToken }) });

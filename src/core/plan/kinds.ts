@@ -15,8 +15,8 @@ export interface AlignedKinds {
   /** Per recorded row: the grantee id the state holds it under when it moved, else -1; null when none moved. */
   readonly stateGrantee: Int32Array | null;
   /**
-   * Whether a held-only slot is the same privilege as a desired or recorded slot of the other kind
-   * (the inventory reports a PostgreSQL role's grants under both kinds): not unmanaged access.
+   * Whether a held-only slot is the same privilege as a slot of the other kind (the inventory
+   * reports a PostgreSQL role's grants under both kinds): decided there, never twice.
    */
   readonly isShadow: (grantee: number, object: number, privilege: number) => boolean;
 }
@@ -48,12 +48,16 @@ export function alignKinds(dialect: Dialect, registry: GrantRegistry, desired: G
     stateGrantee[i] = g;
   }
   const claimed = moved === null ? new Set([...wanted, ...kept]) : new Set([...wanted, ...slotsOf(moved, other, key)]);
+  const mapped = new Uint8Array(registry.grantees.length);
+  for (let i = 0; i < desired.length; i++) mapped[desired.grantee[i]!] = 1;
   return {
     recorded: moved ?? recorded,
     stateGrantee,
+    // Held only: the same privilege as the other kind's slot, or held by a kind the mapping no longer
+    // uses while it uses the other (reported, or revoked, once: under the kind the mapping names).
     isShadow: (grantee, object, privilege) => {
       const c = other[grantee] ?? -1;
-      return c >= 0 && claimed.has(key(c, object, privilege));
+      return c >= 0 && (claimed.has(key(c, object, privilege)) || (mapped[grantee] === 0 && mapped[c] === 1));
     },
   };
 }
