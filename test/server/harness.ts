@@ -1,3 +1,4 @@
+import { afterAll, beforeAll } from "vitest";
 import type { FastifyInstance } from "fastify";
 import type { CatalogSnapshot, CatalogSource } from "../../src/catalog/model.js";
 import { configSchema, type Config } from "../../src/config/schema.js";
@@ -176,6 +177,29 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     async close() {
       await app.close();
       await lock.close();
+    },
+  };
+}
+
+/**
+ * One database and one harness for a whole test file: opened in beforeAll, closed in afterAll.
+ * `file.h` is set once beforeAll has run; `prepare` runs after the harness started.
+ */
+export function harnessPerFile(options: Omit<HarnessOptions, "executor"> = {}, prepare?: (h: Harness) => Promise<void>, timeoutMs?: number): { readonly h: Harness } {
+  const file: { h?: Harness } = {};
+  beforeAll(async () => {
+    const h = await startHarness({ ...options, executor: await openTestDatabase() });
+    file.h = h;
+    await prepare?.(h);
+  }, timeoutMs);
+  afterAll(async () => {
+    await file.h?.close();
+    await file.h?.executor.close();
+  });
+  return {
+    get h(): Harness {
+      if (file.h === undefined) throw new Error("the harness starts in beforeAll: use it inside tests");
+      return file.h;
     },
   };
 }
