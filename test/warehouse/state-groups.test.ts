@@ -151,6 +151,16 @@ describe.each(targetBackends())("grouped state rows on $name", (backend) => {
     expect(await rowsOf(schema)).toHaveLength(1);
   });
 
+  it("leaves every row as it was when the batch fails after cutting a table out (one transaction)", async () => {
+    const schema = await freshSchema();
+    const grants: Grant[] = TABLES.map((table) => ({ grantee: GRANTEES[0]!, privilege: "SELECT", object: { schema: "s", table, columns: null } }));
+    await executor.transaction(renderStateStatements(executor.dialect, schema, grants.map((grant) => ({ op: "record", grant, because: ["p1"] })), "run-1"));
+    const before = await rowsOf(schema);
+    const cut = renderStateStatements(executor.dialect, schema, [{ op: "forget", grant: grants[0]!, because: [] }, { op: "record", grant: grants[1]!, because: ["p2"] }], "run-2");
+    await expect(executor.transaction([...cut, `SELECT * FROM ${schema}.no_such_table`])).rejects.toThrow();
+    expect(await rowsOf(schema)).toEqual(before);
+  });
+
   it("finds a group row by any table it lists in a targeted read, keeps only the scope's slots, and counts every slot once", async () => {
     const schema = await freshSchema();
     const wide = Array.from({ length: 1_600 }, (_, i) => `column_${String(i).padStart(4, "0")}_${"é".repeat(10)}`);
