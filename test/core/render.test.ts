@@ -384,6 +384,15 @@ describe("render: a principal moving from a group to a role", () => {
     expect(records).toEqual(["forget group USAGE sales", "record role USAGE sales", ...tables.flatMap((t) => [`forget group SELECT ${t}`, `record role SELECT ${t}`])]);
     expect(render(pg, "postgres").flatMap((b) => b.statements).filter((s) => /^(GRANT|REVOKE) /.test(s))).toEqual([]);
   });
+
+  it("on PostgreSQL, a slot recorded under both kinds while the role alone is mapped is merged into the role's row: no REVOKE that would take it from both", () => {
+    const input = moveInput("postgres");
+    const pg = planChanges({ ...input, recorded: [...(input.recorded as RecordedGrant[]), recorded(mover("role"), "SELECT", "sales.a")] });
+    expect(pg.changes).toEqual([]);
+    const forgotten = pg.steps.flatMap((s) => s.records).filter((r) => r.op === "forget");
+    expect(forgotten.every((r) => r.grant.grantee.kind === "group")).toBe(true);
+    expect(forgotten).toHaveLength(tables.length + 1);
+  });
 });
 
 describe("render: a principal moving to a grantee of another name", () => {

@@ -172,6 +172,12 @@ describe.each(targetBackends())("grouped state rows on $name", (backend) => {
     ];
     await executor.transaction(renderStateStatements(executor.dialect, schema, grants.map((grant) => ({ op: "record", grant, because: ["p1"] })), "run-1"));
     expect((await rowsOf(schema)).length).toBeGreaterThan(4);
+    // Each list within 4 KB: a row stays far below the Data API's 64 KB, and a page of 5000 rows below 100 MB.
+    const [widest] = await executor.query(
+      `SELECT MAX(OCTET_LENGTH(COALESCE(columns, '')) + OCTET_LENGTH(COALESCE(tables, '')) + OCTET_LENGTH(COALESCE(policies, ''))) AS bytes FROM ${schema}.grant_slots`,
+    );
+    expect(Number(widest?.bytes)).toBeGreaterThan(3_000);
+    expect(Number(widest?.bytes)).toBeLessThanOrEqual(3 * 4_096);
     const scoped = await readRecordedScope(executor, schema, { schemas: ["s"], tables: [{ schema: "s", table: "ab" }, { schema: "s", table: '"a' }] });
     const inScope = (g: Grant) => g.object.schema === "s" && (g.object.table === null || g.object.table === "ab" || g.object.table === '"a');
     expect(scoped.grants).toEqual((await readRecordedGrants(executor, schema)).filter(inScope));

@@ -12,12 +12,13 @@ import { removalStatements, type RemovalKeys } from "./grant-slots-removal.js";
 
 /**
  * Bytes of one row's `policies`, `columns` and `tables` (Redshift counts VARCHAR lengths in bytes):
- * together they keep a row under the Data API's 64 KB per result row (aws-facts §5.3) and its INSERT
- * under 100 KB, so a long column list or table list is split over rows.
+ * with the names, a row stays under about 14 KB, far below the Data API's 64 KB per result row and
+ * 100 KB per statement (aws-facts §5.3), so that a page of the state read holds thousands of rows
+ * (grant-slots-read.ts); a longer column list or table list is split over rows.
  */
-const MAX_POLICIES_BYTES = 16_384;
-const MAX_COLUMNS_BYTES = 16_384;
-const MAX_TABLES_BYTES = 24_576;
+const MAX_POLICIES_BYTES = 4_096;
+const MAX_COLUMNS_BYTES = 4_096;
+const MAX_TABLES_BYTES = 4_096;
 /**
  * Characters of the run id a row keeps (a UUID's first 8 hex digits): enough to find the run in
  * `runs` (run_id LIKE 'ref%'); nothing decides by it, and a whole UUID on every row would cost
