@@ -160,13 +160,17 @@ async function measure(what: string, { server, catalog, api, config }: Parts, ch
   const after = await runsByKind(server);
   const kinds = Object.keys(after).filter((k) => (after[k] ?? 0) > (before[k] ?? 0));
   const { lakeFormation, glue } = catalog.totals();
+  const calls = JSON.stringify(Object.fromEntries(catalog.counts));
   const debounce = config.server?.debounceMs ?? 0;
   const m = api.metrics();
+  // Up to MANAGE_ALL_UP_TO tables: a full plan afterwards must find nothing left to do (incremental = full).
+  const check = (config.mapping.databases.include.includes("*") ? await fullPlanSummary(server) : "full-plan check skipped (a full read at this size takes minutes)");
   console.log(
     `${what}: ${(total / 1000).toFixed(2)} s event -> applied (debounce ${(debounce / 1000).toFixed(1)} s + run ${((total - debounce) / 1000).toFixed(2)} s), ` +
-      `run kind ${kinds.join("+") || "?"}; ${lakeFormation} Lake Formation + ${glue} Glue calls ${JSON.stringify(Object.fromEntries(catalog.counts))}; ${await lastRun(server)}; ` +
+      `run kind ${kinds.join("+") || "?"}; ${lakeFormation} Lake Formation + ${glue} Glue calls ${calls}; ${await lastRun(server)}; ` +
       `Data API: ${m.submitCalls} submit, ${m.describeCalls} describe, ${m.resultCalls} result calls, ${m.statements} statements, largest result ${m.largestResultRows} rows; ` +
-      runNotes(logFrom),
+      runNotes(logFrom) +
+      `; then ${check}`,
   );
 }
 
@@ -195,6 +199,16 @@ function cloudTrail(eventName: string, requestParameters: unknown) {
     resources: [],
     detail: { eventSource: "lakeformation.amazonaws.com", eventName, requestParameters },
   };
+}
+
+/** GET /plan?refresh=1 (a full read and plan, nothing applied): what a full run would still change. */
+async function fullPlanSummary(server: RunningServer): Promise<string> {
+  const response = await fetch(`${server.url}/plan?refresh=1`, { headers: { authorization: `Bearer ${REPORT_TOKEN}`, accept: "application/json" } });
+  const body = (await response.json()) as { summary?: { grants: number; revokes: number } };
+  const s = body.summary;
+  if (s === undefined) return `full plan: HTTP ${response.status}`;
+  if (s.grants !== 0 || s.revokes !== 0) throw new Error(`after the event run a full plan still grants ${s.grants} and revokes ${s.revokes}: incremental != full`);
+  return "a full plan finds nothing left to grant or revoke";
 }
 
 async function runsByKind(server: RunningServer): Promise<Record<string, number>> {

@@ -114,6 +114,9 @@ function unionScopes(scopes: readonly ChangeScope[]): ChangeScope {
   return { databases };
 }
 
+/** Up to this many tables in scope, the inventory reads them by name; beyond, whole schemas. */
+const LISTED_TABLES_MAX = 500;
+
 /**
  * Plans the scope under the lease and applies it, recording the run like a full one ("incremental").
  * `timings` (ms per phase, logged with the run) show where an event's latency goes.
@@ -139,7 +142,13 @@ async function applyScope(snapshot: CatalogSnapshot, scope: ChangeScope, deps: I
     const grantees = new Map<string, Grantee>();
     for (const g of [...scoped.grantees, ...recorded.grants.map((r) => r.grantee)]) grantees.set(granteeKey(g), g);
     const inventory = await timed("inventory", () =>
-      readInventory(executor, { grantees: [...grantees.values()], excludeSchemas: [config.stateSchema], onlySchemas: scoped.target.schemas }),
+      readInventory(executor, {
+        grantees: [...grantees.values()],
+        excludeSchemas: [config.stateSchema],
+        onlySchemas: scoped.target.schemas,
+        // A few named tables: their rows only, not their whole schemas' (a tag change on one table of 5k).
+        ...(scoped.target.tables.length > 0 && scoped.target.tables.length <= LISTED_TABLES_MAX ? { onlyTables: scoped.target.tables } : {}),
+      }),
     );
     const plan = await timed("plan", () => planScoped({
       scoped,
