@@ -14,9 +14,10 @@
 --   POSITION finds it, REPLACE takes it out of its row and LENGTH counts the names
 --   (src/warehouse/state/table-lists.ts).
 -- policies: JSON array of the ids of the policies behind the grants (src/core/policy-ref.ts).
--- Lists too long for one row (a result row is at most 64 KB, a statement 100 KB: a table may have
--- 1600 columns of 127 bytes) are split: more tables go to more rows; a column list is cut into
--- parts, each a row listing the same tables, numbered by part (0 first; only part 0 counts slots).
+-- Lists longer than 4 KB are split, so a row stays under about 14 KB (a result row is at most 64 KB,
+-- a statement 100 KB, and a page of the paged read holds 5000 rows; a table may have 1600 columns
+-- of 127 bytes): more tables go to more rows; a column list is cut into parts, each a row listing
+-- the same tables, numbered by part (0 first; only part 0 counts slots).
 -- row_key: a hash of the row as written, the keyset of the paged read. run_ref: the first 8
 -- characters of the id of the run that wrote the row (a UUID's are enough to find it in `runs`).
 CREATE TABLE IF NOT EXISTS ${schema}.grant_slots (

@@ -35,7 +35,7 @@ const DELETE_GUESS = 200;
 const DELETE_PER_COLUMN_GUESS = 150;
 /** Packing aims this far inside the byte limit, so that an estimate a little short rarely costs a second render. */
 const BYTES_TARGET = 0.97;
-/** Kinds of DELETE the state store may write for one batch. */
+/** Statements the state store may write to take slots out of its rows in one batch (UPDATEs, a DELETE). */
 const DELETE_KINDS = 4;
 
 interface StateGuess {

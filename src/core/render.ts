@@ -1,6 +1,7 @@
-import { compareStrings, type Dialect, type Grant, type Grantee, type ObjectRef, type Privilege, granteeKey } from "./grants.js";
+import { compareStrings, type Dialect, type Grant, type Grantee, type ObjectRef } from "./grants.js";
 import { type Change, type FreshGrants, type Plan, type PlanStep, planParts, type RecordChange } from "./plan.js";
 import { BatchPacker, type BatchLimits, type PackedBatch, type SplitUnit, type Unit } from "./batch-packer.js";
+import { type Moves, pairMoves } from "./render-moves.js";
 import { byteLength, qualifiedName, quoteIdent } from "./sql.js";
 
 /** Data API limits (aws-facts §5.1, §5.3, trap 15). */
@@ -145,7 +146,7 @@ function renderUnits(steps: readonly PlanStep[], fresh: FreshGrants | null, dial
   return {
     *early() {
       if (stateOnly.length > 0) yield { sql: [], steps: stateOnly };
-      for (const [grant, revoke] of moves.pairs) yield { sql: [grant, revoke].map((step) => renderChange(step.changes[0]!, dialect)), steps: [grant, revoke] };
+      for (const [grant, revoke] of moves.pairs) yield { sql: [grant, revoke].flatMap((step) => renderColumnChunks(step.changes[0]!, dialect, maxBytes)), steps: [grant, revoke] };
       for (const group of groups) if (group.op === "revoke") yield* mergeSteps(group.steps!, dialect, maxBytes, maxObjects, names);
     },
     *columns() {
@@ -249,62 +250,6 @@ function orderedGroups(mergeable: MergeGroups<PlanStep>, freshGroups: MergeGroup
       compareStrings(a.object, b.object) ||
       (a.fresh === undefined ? 0 : 1) - (b.fresh === undefined ? 0 : 1),
   );
-}
-
-interface Moves {
-  /** (grant step, revoke step) of one slot: the new grantee is granted before the old one is revoked. */
-  readonly pairs: readonly (readonly [PlanStep, PlanStep])[];
-  readonly steps: ReadonlySet<PlanStep>;
-  readonly fresh: ReadonlySet<number>;
-}
-
-const NO_MOVES: Moves = { pairs: [], steps: new Set(), fresh: new Set() };
-
-/**
- * A principal whose grantee changes (the usual Redshift migration moves it from a group to a role
- * of the same name; a mapping change can also rename it): the new grantee's grant and the old one's
- * revoke of one object and privilege become one unit, grant first, so they share a transaction and
- * the principal never loses access. A pair is the same name under the other kind (Redshift keeps
- * groups and roles apart; on PostgreSQL the planner re-records those without SQL, plan/kinds.ts), or
- * another grantee granted because of a policy the revoked grant was recorded for.
- */
-function pairMoves(steps: readonly PlanStep[], fresh: FreshGrants | null): Moves {
-  // Whole-object changes name the registry's object, so one Map lookup per grant finds the candidates.
-  const revokes = new Map<ObjectRef, PlanStep[]>();
-  for (const step of steps) {
-    const c = step.changes.length === 1 ? step.changes[0]! : null;
-    if (c === null || c.op !== "revoke" || c.reason !== "revokeBecauseNoPolicy" || c.object.columns !== null) continue;
-    const list = revokes.get(c.object);
-    if (list === undefined) revokes.set(c.object, [step]);
-    else list.push(step);
-  }
-  if (revokes.size === 0) return NO_MOVES;
-  const pairs: [PlanStep, PlanStep][] = [];
-  const paired = new Set<PlanStep>();
-  const take = (grantee: Grantee, privilege: Privilege, object: ObjectRef, because: () => readonly string[], grant: () => PlanStep): boolean => {
-    const candidates = revokes.get(object)?.filter((s) => !paired.has(s) && s.changes[0]!.privilege === privilege && granteeKey(s.changes[0]!.grantee) !== granteeKey(grantee));
-    if (candidates === undefined || candidates.length === 0) return false;
-    const renamed = () => {
-      const ids = new Set(because());
-      return candidates.find((s) => s.changes[0]!.because.some((id) => ids.has(id)));
-    };
-    const revoke = candidates.find((s) => s.changes[0]!.grantee.name === grantee.name) ?? renamed();
-    if (revoke === undefined) return false;
-    const step = grant();
-    pairs.push([step, revoke]);
-    paired.add(revoke).add(step);
-    return true;
-  };
-  for (const step of steps) {
-    const c = step.changes.length === 1 ? step.changes[0]! : null;
-    if (c !== null && c.op === "grant" && c.object.columns === null) take(c.grantee, c.privilege, c.object, () => c.because, () => step);
-  }
-  const pairedFresh = new Set<number>();
-  for (let i = 0; fresh !== null && i < fresh.length; i++) {
-    if (fresh.hasColumns(i)) continue;
-    if (take(fresh.granteeAt(i), fresh.privilegeAt(i), fresh.objectAt(i), () => fresh.becauseAt(i), () => fresh.stepAt(i))) pairedFresh.add(i);
-  }
-  return { pairs, steps: paired, fresh: pairedFresh };
 }
 
 /**

@@ -141,7 +141,7 @@ function* pageParts(plan: Plan, options: PlanHtmlOptions): Generator<string> {
     count("revokes", s.revokes, "to revoke"),
     count("pending", s.pending, "pending"),
     count("unchanged", s.unchanged, "unchanged"),
-    s.stateOnly > 0 ? count("state-only", s.stateOnly, "recorded grants to forget") : "",
+    s.stateOnly > 0 ? count("state-only", s.stateOnly, "recorded grants to forget or re-record (no SQL)") : "",
     s.adopted > 0 ? count("adopted", s.adopted, "to adopt (no SQL)") : "",
     count("unmanaged", s.unmanaged, "unmanaged (no policy explains)"),
     `</section>`,

@@ -8,6 +8,8 @@ import { loadConfig, parseConfig } from "../../src/config/load.js";
 import { SyncError } from "../../src/errors.js";
 
 const minimal = { source: { kind: "file", path: "catalog.yaml" }, target: { kind: "pglite" } };
+/** A config whose target is the Data API on database dev, with these target members. */
+const dataApi = (target: Record<string, unknown>) => ({ source: minimal.source, target: { kind: "data-api", database: "dev", ...target } });
 
 function configError(object: unknown, env: Record<string, string> = {}): SyncError {
   try {
@@ -69,7 +71,7 @@ describe("parseConfig", () => {
     { mode: "dialect postgres with an explicit endpoint", target: { workgroupName: "wg", dialect: "postgres", endpoint: "http://127.0.0.1:4566" } },
   ];
   it.each(modes)("accepts the documented Data API mode: $mode", ({ target }) => {
-    const config = parseConfig({ source: minimal.source, target: { kind: "data-api", database: "dev", ...target } }, "/etc/lfsync", {});
+    const config = parseConfig(dataApi(target), "/etc/lfsync", {});
     expect(config.target).toMatchObject(target);
   });
 
@@ -134,37 +136,37 @@ describe("parseConfig", () => {
     },
     {
       case: "the data-api target's own rules",
-      config: { source: minimal.source, target: { kind: "data-api", database: "dev" } },
+      config: dataApi({}),
       problems: ["target.clusterIdentifier: set clusterIdentifier (provisioned, with dbUser, secretArn or neither"],
     },
     {
       case: "workgroupName with dbUser (not a documented credential mode)",
-      config: { source: minimal.source, target: { kind: "data-api", database: "dev", workgroupName: "wg", dbUser: "sync" } },
+      config: dataApi({ workgroupName: "wg", dbUser: "sync" }),
       problems: ["target.dbUser: dbUser is not accepted with workgroupName"],
     },
     {
       case: "a cluster and a workgroup at once",
-      config: { source: minimal.source, target: { kind: "data-api", database: "dev", workgroupName: "wg", clusterIdentifier: "c" } },
+      config: dataApi({ workgroupName: "wg", clusterIdentifier: "c" }),
       problems: ["target.workgroupName: set clusterIdentifier (provisioned) or workgroupName (Serverless), not both"],
     },
     {
       case: "dbUser with secretArn",
-      config: { source: minimal.source, target: { kind: "data-api", database: "dev", clusterIdentifier: "c", dbUser: "u", secretArn: "arn:s" } },
+      config: dataApi({ clusterIdentifier: "c", dbUser: "u", secretArn: "arn:s" }),
       problems: ["target.dbUser: set dbUser or secretArn, not both"],
     },
     {
       case: "dbUser without a cluster",
-      config: { source: minimal.source, target: { kind: "data-api", database: "dev", secretArn: "arn:s", dbUser: "u" } },
+      config: dataApi({ secretArn: "arn:s", dbUser: "u" }),
       problems: ["target.dbUser: set dbUser or secretArn, not both"],
     },
     {
       case: "dialect postgres on a Data API target without an explicit endpoint",
-      config: { source: minimal.source, target: { kind: "data-api", database: "dev", workgroupName: "wg", dialect: "postgres" } },
+      config: dataApi({ workgroupName: "wg", dialect: "postgres" }),
       problems: ["target.dialect: dialect postgres is for a local Data API endpoint only"],
     },
     {
       case: "TRUNCATE, which Redshift's GRANT does not take, for the redshift dialect",
-      config: { source: minimal.source, target: { kind: "data-api", database: "dev", workgroupName: "wg" }, mapping: { privileges: { DELETE: ["DELETE", "TRUNCATE"] } } },
+      config: { ...dataApi({ workgroupName: "wg" }), mapping: { privileges: { DELETE: ["DELETE", "TRUNCATE"] } } },
       problems: ["mapping.privileges.DELETE[1]: Redshift has no table privilege TRUNCATE"],
     },
     {

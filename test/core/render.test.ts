@@ -384,6 +384,15 @@ describe("render: a principal moving from a group to a role", () => {
     expect(records).toEqual(["forget group USAGE sales", "record role USAGE sales", ...tables.flatMap((t) => [`forget group SELECT ${t}`, `record role SELECT ${t}`])]);
     expect(render(pg, "postgres").flatMap((b) => b.statements).filter((s) => /^(GRANT|REVOKE) /.test(s))).toEqual([]);
   });
+
+  it("on PostgreSQL, a slot recorded under both kinds while the role alone is mapped is merged into the role's row: no REVOKE that would take it from both", () => {
+    const input = moveInput("postgres");
+    const pg = planChanges({ ...input, recorded: [...(input.recorded as RecordedGrant[]), recorded(mover("role"), "SELECT", "sales.a")] });
+    expect(pg.changes).toEqual([]);
+    const forgotten = pg.steps.flatMap((s) => s.records).filter((r) => r.op === "forget");
+    expect(forgotten.every((r) => r.grant.grantee.kind === "group")).toBe(true);
+    expect(forgotten).toHaveLength(tables.length + 1);
+  });
 });
 
 describe("render: a principal moving to a grantee of another name", () => {
@@ -417,4 +426,27 @@ describe("render: a principal moving to a grantee of another name", () => {
     expect(moved.sort()).toEqual(['SELECT TABLE "sales"."a"', 'SELECT TABLE "sales"."b"', 'SELECT TABLE "sales"."c"', 'USAGE SCHEMA "sales"']);
   });
 
+
+  it.each(["redshift", "postgres"] as const)("%s: column grants move the same way, and the group -> role move of a column grant on Redshift too", (dialect) => {
+    const columns = planInput({
+      dialect,
+      desired: [desired(to, "SELECT", "sales.a(id)", ["policy-a"]), desired(to, "SELECT", "sales.b(id,name)", ["policy-a"]), desired({ kind: "role", name: "crew" }, "SELECT", "sales.c(id)", ["policy-c"])],
+      recorded: [recorded(from, "SELECT", "sales.a(id)", ["policy-a"]), recorded(from, "SELECT", "sales.b", ["policy-a"]), recorded({ kind: "group", name: "crew" }, "SELECT", "sales.c(id)", ["policy-c"])],
+      inventory: inventory({
+        tables: { "sales.a": ["id", "name"], "sales.b": ["id", "name"], "sales.c": ["id"] },
+        grantees: [from, to, { kind: "group", name: "crew" }, { kind: "role", name: "crew" }],
+        // PostgreSQL reports one role's grants under both kinds of its name.
+        held: [grant(from, "SELECT", "sales.a(id)"), grant(from, "SELECT", "sales.b"), ...(dialect === "postgres" ? ["group" as const, "role" as const] : ["group" as const]).map((kind) => grant({ kind, name: "crew" }, "SELECT", "sales.c(id)"))],
+      }),
+    });
+    const plan = planChanges(columns);
+    const batches = render(plan, dialect, { maxBatchStatements: 2 });
+    const pairs = batches.map((b) => b.statements.filter((s) => /^(GRANT|REVOKE) /.test(s)).map((s) => s.replace(/ (TO|FROM) .*$/, (m) => m.replace(/GROUP |ROLE /, ""))));
+    const expected = [
+      ['GRANT SELECT ("id") ON TABLE "sales"."a" TO "new_team"', 'REVOKE SELECT ("id") ON TABLE "sales"."a" FROM "old_team"'],
+      ['GRANT SELECT ("id", "name") ON TABLE "sales"."b" TO "new_team"', 'REVOKE SELECT ON TABLE "sales"."b" FROM "old_team"'],
+      ...(dialect === "redshift" ? [['GRANT SELECT ("id") ON TABLE "sales"."c" TO "crew"', 'REVOKE SELECT ("id") ON TABLE "sales"."c" FROM "crew"']] : []),
+    ];
+    expect(pairs.filter((p) => p.length > 0).sort()).toEqual(expected.sort());
+  });
 });

@@ -180,6 +180,15 @@ describe("cross-account catalog (source.roleArn)", () => {
     expect(trust!.Condition?.StringEquals?.["sts:ExternalId"]).toBeDefined();
   });
 
+  it("the start-up administrator check can run as either role: GetDataLakeSettings allowed, GetCallerIdentity needs no statement (documented)", () => {
+    for (const policy of [taskPolicy, reader.PutRolePolicy.PolicyDocument]) {
+      expect(statementsFor(policy, "lakeformation:GetDataLakeSettings")).toHaveLength(1);
+      expect(statementsFor(policy, "sts:GetCallerIdentity")).toEqual([]);
+    }
+    expect(deployReadme).toMatch(/sts:GetCallerIdentity`, which AWS allows to\s+every identity/);
+    expect(deployReadme).toContain("SOURCE_PERMISSION");
+  });
+
   it("the reader role may read what the task role reads of Lake Formation and Glue", () => {
     const actions = (policy: Policy) => policy.Statement.flatMap((s) => list(s.Action)).filter((a) => /^(lakeformation|glue):/.test(a));
     expect([...actions(reader.PutRolePolicy.PolicyDocument)].sort()).toEqual([...actions(taskPolicy)].sort());

@@ -8,6 +8,7 @@ import { SyncError } from "../../src/errors.js";
 import { createDynamoDbLock, ensureLeaseTable, type DynamoDbLockOptions } from "../../src/lock/dynamodb-lock.js";
 import type { RunLock } from "../../src/lock/lock.js";
 import { dynaliteClient, startDynalite, type DynaliteHandle } from "../support/dynalite.js";
+import { syncErrorOf } from "../support/failure.js";
 
 const TABLE = "lf_redshift_sync_leases";
 
@@ -44,15 +45,6 @@ async function readItem(key: string): Promise<{ owner?: string; expiresAt: numbe
   return { owner: item?.owner?.S, expiresAt: Number(item?.expires_at?.N), fencing: Number(item?.fencing?.N) };
 }
 
-async function errorOf(promiseOrCall: Promise<unknown> | (() => unknown)): Promise<SyncError> {
-  try {
-    await (typeof promiseOrCall === "function" ? promiseOrCall() : promiseOrCall);
-  } catch (error) {
-    expect(error).toBeInstanceOf(SyncError);
-    return error as SyncError;
-  }
-  throw new Error("expected a SyncError, nothing was thrown");
-}
 
 async function eventually(condition: () => boolean, withinMs: number): Promise<void> {
   const deadline = Date.now() + withinMs;
@@ -89,7 +81,7 @@ describe("DynamoDB run lease (dynalite)", () => {
     const crashed = await newLock(0.3, { renewEveryMs: 60_000 }).acquire(key, "crashed-task");
     const successor = newLock(30);
 
-    const early = await errorOf(successor.acquire(key, "successor"));
+    const early = await syncErrorOf(successor.acquire(key, "successor"));
     expect(early.code).toBe("LEASE_HELD");
     expect(early.message).toContain("crashed-task");
 
@@ -98,7 +90,7 @@ describe("DynamoDB run lease (dynalite)", () => {
     expect(lease.fencingToken).toBeGreaterThan(crashed.fencingToken);
     expect(await readItem(key)).toMatchObject({ owner: "successor", fencing: lease.fencingToken });
     expect(crashed.isHeld()).toBe(false);
-    expect((await errorOf(() => crashed.assertHeld())).code).toBe("LEASE_LOST");
+    expect((await syncErrorOf(() => crashed.assertHeld())).code).toBe("LEASE_LOST");
     await lease.release();
   });
 
@@ -121,7 +113,7 @@ describe("DynamoDB run lease (dynalite)", () => {
     expect(lease.isHeld()).toBe(true);
     expect(() => lease.assertHeld()).not.toThrow();
     expect((await readItem(key)).expiresAt).toBeGreaterThan(firstExpiry + 400);
-    expect((await errorOf(newLock(30).acquire(key, "intruder"))).code).toBe("LEASE_HELD");
+    expect((await syncErrorOf(newLock(30).acquire(key, "intruder"))).code).toBe("LEASE_HELD");
     await lease.release();
   });
 
@@ -143,7 +135,7 @@ describe("DynamoDB run lease (dynalite)", () => {
     );
 
     await eventually(() => !lease.isHeld(), 1000);
-    const error = await errorOf(() => lease.assertHeld());
+    const error = await syncErrorOf(() => lease.assertHeld());
     expect(error.code).toBe("LEASE_LOST");
     expect(error.message).toContain("taken over");
 
@@ -168,7 +160,7 @@ describe("DynamoDB run lease (dynalite)", () => {
     await sleep(150);
     expect(lease.isHeld()).toBe(true);
     await eventually(() => !lease.isHeld(), 1500);
-    const error = await errorOf(() => lease.assertHeld());
+    const error = await syncErrorOf(() => lease.assertHeld());
     expect(error.code).toBe("LEASE_LOST");
     expect(error.message).toContain("without a successful renewal");
     expect(error.cause).toBeInstanceOf(Error);
@@ -183,7 +175,7 @@ describe("DynamoDB run lease (dynalite)", () => {
     await Promise.all([first.release(), first.release()]);
     await first.release();
     expect(first.isHeld()).toBe(false);
-    expect((await errorOf(() => first.assertHeld())).code).toBe("LEASE_LOST");
+    expect((await syncErrorOf(() => first.assertHeld())).code).toBe("LEASE_LOST");
 
     const second = await newLock(30).acquire(key, "run-2");
     expect(second.fencingToken).toBe(first.fencingToken + 1);
@@ -228,7 +220,7 @@ describe("DynamoDB run lease (dynalite)", () => {
     await stale.release();
     expect(await readItem(key)).toEqual(before);
     expect(fresh.isHeld()).toBe(true);
-    const error = await errorOf(newLock(30).acquire(key, "third"));
+    const error = await syncErrorOf(newLock(30).acquire(key, "third"));
     expect(error.code).toBe("LEASE_HELD");
     expect(error.message).toContain("fresh");
     await fresh.release();

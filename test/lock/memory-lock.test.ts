@@ -1,16 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { SyncError } from "../../src/errors.js";
 import { createMemoryLock } from "../../src/lock/memory-lock.js";
+import { syncErrorOf } from "../support/failure.js";
 
-async function errorOf(promiseOrCall: Promise<unknown> | (() => unknown)): Promise<SyncError> {
-  try {
-    await (typeof promiseOrCall === "function" ? promiseOrCall() : promiseOrCall);
-  } catch (error) {
-    expect(error).toBeInstanceOf(SyncError);
-    return error as SyncError;
-  }
-  throw new Error("expected a SyncError, nothing was thrown");
-}
 
 describe("memory run lease", () => {
   it("refuses a second acquisition of a held key, naming the holder", async () => {
@@ -19,7 +10,7 @@ describe("memory run lease", () => {
     expect(lease.isHeld()).toBe(true);
     expect(() => lease.assertHeld()).not.toThrow();
 
-    const error = await errorOf(lock.acquire("target-a", "run-2"));
+    const error = await syncErrorOf(lock.acquire("target-a", "run-2"));
     expect(error.code).toBe("LEASE_HELD");
     expect(error.message).toContain("run-1");
     expect(error.message).toContain(`fencing ${lease.fencingToken}`);
@@ -56,7 +47,7 @@ describe("memory run lease", () => {
     await lease.release();
     await lease.release();
     expect(lease.isHeld()).toBe(false);
-    expect((await errorOf(() => lease.assertHeld())).code).toBe("LEASE_LOST");
+    expect((await syncErrorOf(() => lease.assertHeld())).code).toBe("LEASE_LOST");
   });
 
   it("does not free the key for the next holder when a stale lease is released again", async () => {
@@ -66,7 +57,7 @@ describe("memory run lease", () => {
     const second = await lock.acquire("target", "run-2");
     await first.release();
     expect(second.isHeld()).toBe(true);
-    expect((await errorOf(lock.acquire("target", "run-3"))).message).toContain("run-2");
+    expect((await syncErrorOf(lock.acquire("target", "run-3"))).message).toContain("run-2");
   });
 
   it("releases every held lease on close", async () => {

@@ -23,7 +23,8 @@ const team = (kind: Grantee["kind"]): Grantee => ({ kind, name: "mv_team" });
 const crew: Grantee = { kind: "role", name: "mv_crew" };
 const principal = role("mv_team");
 const snapshot = catalog({
-  databases: [database("mv", { access: "public" }, [table("orders", {}, ["id", "amount"]), table("items", {}, ["id"])])],
+  // orders: a column LF does not allow, so its grant is on columns (id, amount).
+  databases: [database("mv", { access: "public" }, [table("orders", {}, ["id", "amount", ["ssn", { access: "secret" }]]), table("items", {}, ["id"])])],
   policies: [policy(principal, "TABLE", { access: ["public"] }, ["SELECT"])],
 });
 
@@ -67,9 +68,10 @@ function expectGrantBeforeRevoke(transactions: readonly string[][], from: string
   let moves = 0;
   for (const statements of transactions) {
     for (const [i, s] of statements.entries()) {
-      const revoke = new RegExp(`^REVOKE (\\w+) ON (.+) FROM (?:GROUP |ROLE )?"${from}"$`).exec(s);
+      const revoke = new RegExp(`^REVOKE (\\w+(?: \\([^)]*\\))?) ON (.+) FROM (?:GROUP |ROLE )?"${from}"$`).exec(s);
       if (revoke === null) continue;
-      expect(statements[i - 1]).toMatch(new RegExp(`^GRANT ${revoke[1]} ON ${revoke[2]!.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} TO (?:ROLE )?"${to}"$`));
+      const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+      expect(statements[i - 1]).toMatch(new RegExp(`^GRANT ${escape(revoke[1]!)} ON ${escape(revoke[2]!)} TO (?:ROLE )?"${to}"$`));
       moves++;
     }
   }
@@ -95,7 +97,7 @@ describe.each(targetBackends())("a grantee move against $name", (backend) => {
       if (postgres) {
         expect(toRole.plan.changes).toEqual([]);
         expect(toRole.plan.unmanaged).toEqual([]);
-        expect(planText(toRole.plan)).toContain("~ SELECT ON mv.orders now recorded for role mv_team");
+        expect(planText(toRole.plan)).toContain("~ SELECT (amount, id) ON mv.orders now recorded for role mv_team");
       } else {
         expect(toRole.plan.changes.map((c) => `${c.op} ${c.grantee.kind} ${c.object.table ?? c.object.schema}`).sort()).toEqual(
           expect.arrayContaining(["grant role orders", "revoke group orders", "grant role items", "revoke group items"]),

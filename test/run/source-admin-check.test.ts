@@ -7,6 +7,8 @@ import { planCommand } from "../../src/run/commands/plan.js";
 import { checkSource } from "../../src/run/wiring.js";
 import { startServer } from "../../src/server/serve.js";
 import { type FakeAwsEndpoint, type FakeAwsReply, startFakeAwsEndpoint } from "../support/aws-endpoint.js";
+import { startCatalogEndpoint } from "../support/aws-catalog-endpoint.js";
+import { catalog, database, policy, table } from "../support/catalog-builders.js";
 import { type LocalStsEndpoint, startLocalSts } from "../support/sts-endpoint.js";
 
 /**
@@ -93,6 +95,27 @@ describe("the Lake Formation administrator check at start-up", () => {
     const calls = lf.calls.length;
     await checkSource(configWith({ adminCheck: "off" }), silent);
     expect(lf.calls).toHaveLength(calls);
+  });
+
+  it("lets a listed role through to the whole plan: the catalog is read from the local Lake Formation + Glue endpoint", async () => {
+    const snapshot = catalog({ databases: [database("sales", { access: "public" }, [table("orders", {}, ["id"])])], policies: [policy(`arn:aws:iam::${ACCOUNT}:role/analyst`, "TABLE", { access: ["public"] }, ["SELECT"])] });
+    const endpoint = await startCatalogEndpoint({ ...snapshot, catalogId: ACCOUNT }, { readOnlyAdmins: [READER] });
+    const out: string[] = [];
+    const write = vi.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => out.push(String(chunk)) > 0);
+    try {
+      const config = configSchema.parse({
+        source: { kind: "aws", region: "eu-west-1", catalogId: ACCOUNT, lakeFormationEndpoint: endpoint.url, glueEndpoint: endpoint.url, stsEndpoint: sts.url, roleArn: READER, maxAttempts: 1 },
+        target: { kind: "pglite" },
+      });
+      expect(await planCommand(config, "json", false)).toBe(0);
+    } finally {
+      write.mockRestore();
+      await endpoint.close();
+    }
+    expect(endpoint.counts.get("ListPermissions")).toBeGreaterThan(0);
+    // The schema and the grantee do not exist in the empty target: USAGE and SELECT are pending.
+    const pending = (JSON.parse(out.join("")) as { pending: { grantee: { name: string }; privilege: string }[] }).pending;
+    expect(pending.map((p) => `${p.privilege} ${p.grantee.name}`).sort()).toEqual(["SELECT analyst", "USAGE analyst"]);
   });
 
   it("does nothing for the file source", async () => {

@@ -1,3 +1,4 @@
+import { afterAll, beforeAll } from "vitest";
 import type { FastifyInstance } from "fastify";
 import type { CatalogSnapshot, CatalogSource } from "../../src/catalog/model.js";
 import { configSchema, type Config } from "../../src/config/schema.js";
@@ -51,6 +52,8 @@ export const GRANTEES = ["analyst", "engineer"];
 export interface TargetFaults {
   /** Added before every GRANT/REVOKE batch. */
   batchDelayMs: number;
+  /** While set, every GRANT/REVOKE batch waits for it: a run as slow as the test needs, on any machine. */
+  hold: Promise<void> | null;
   /** The n-th GRANT/REVOKE batch from now (1 = the next one) fails once; 0: none. */
   failBatch: number;
   /** GRANT/REVOKE batches started. */
@@ -65,6 +68,7 @@ function faultyExecutor(inner: SqlExecutor, faults: TargetFaults): SqlExecutor {
       if (statements.some((s) => /^(GRANT|REVOKE)\b/.test(s))) {
         faults.batchesStarted++;
         if (faults.batchDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, faults.batchDelayMs));
+        if (faults.hold !== null) await faults.hold;
         if (faults.failBatch > 0 && --faults.failBatch === 0) throw new SyncError("TARGET_FAILED", "injected failure: connection reset");
       }
       return inner.transaction(statements, options);
@@ -136,7 +140,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
   const source: CatalogSource = { read: async () => ({ snapshot: holder.snapshot, warnings: [] }) };
   const executor = options.executor;
   await resetTestDatabase(executor);
-  const faults: TargetFaults = { batchDelayMs: 0, failBatch: 0, batchesStarted: 0 };
+  const faults: TargetFaults = { batchDelayMs: 0, hold: null, failBatch: 0, batchesStarted: 0 };
   const target = faultyExecutor(executor, faults);
   const lock = createMemoryLock();
   const logger = createLogger("silent");
@@ -176,6 +180,29 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     async close() {
       await app.close();
       await lock.close();
+    },
+  };
+}
+
+/**
+ * One database and one harness for a whole test file: opened in beforeAll, closed in afterAll.
+ * `file.h` is set once beforeAll has run; `prepare` runs after the harness started.
+ */
+export function harnessPerFile(options: Omit<HarnessOptions, "executor"> = {}, prepare?: (h: Harness) => Promise<void>, timeoutMs?: number): { readonly h: Harness } {
+  const file: { h?: Harness } = {};
+  beforeAll(async () => {
+    const h = await startHarness({ ...options, executor: await openTestDatabase() });
+    file.h = h;
+    await prepare?.(h);
+  }, timeoutMs);
+  afterAll(async () => {
+    await file.h?.close();
+    await file.h?.executor.close();
+  });
+  return {
+    get h(): Harness {
+      if (file.h === undefined) throw new Error("the harness starts in beforeAll: use it inside tests");
+      return file.h;
     },
   };
 }

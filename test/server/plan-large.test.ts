@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { serializeSnapshot } from "../../src/catalog/snapshot.js";
 import type { CatalogSnapshot } from "../../src/catalog/model.js";
 import { mapEntitlements } from "../../src/core/map.js";
@@ -7,9 +7,8 @@ import { createLogger } from "../../src/log.js";
 import { createMemoryLock } from "../../src/lock/memory-lock.js";
 import { mirrorCatalog } from "../../src/run/demo.js";
 import { reconcile } from "../../src/run/reconcile.js";
-import type { PostgresExecutor } from "../../src/warehouse/postgres-executor.js";
 import { catalog, database, policy, role, table } from "../support/catalog-builders.js";
-import { type Harness, openTestDatabase, REPORT_TOKEN, startHarness } from "./harness.js";
+import { harnessPerFile, REPORT_TOKEN } from "./harness.js";
 
 /**
  * The hardening review's catalog (issue 13 item 5): an expression of 1,000 values x 250 characters
@@ -24,27 +23,22 @@ function largeCatalog(): CatalogSnapshot {
 }
 
 const bearer = { authorization: `Bearer ${REPORT_TOKEN}` };
-let db: PostgresExecutor;
-let h: Harness;
-
-beforeAll(async () => {
-  db = await openTestDatabase();
-  h = await startHarness({ executor: db, debounceMs: 0 });
-  h.holder.snapshot = largeCatalog();
-  await mirrorCatalog(db, h.holder.snapshot, mapEntitlements(resolvePolicies(h.holder.snapshot), h.config.mapping, "postgres").grantees, new Set());
-}, 180_000);
-afterAll(async () => {
-  await h?.close();
-  await db?.close();
-});
+const file = harnessPerFile(
+  { debounceMs: 0 },
+  async (h) => {
+    h.holder.snapshot = largeCatalog();
+    await mirrorCatalog(h.executor, h.holder.snapshot, mapEntitlements(resolvePolicies(h.holder.snapshot), h.config.mapping, "postgres").grantees, new Set());
+  },
+  180_000,
+);
 
 describe("a 640 KB catalog with one huge expression", () => {
   it("is the review's size", () => {
-    expect(serializeSnapshot(h.holder.snapshot, "json").length).toBeGreaterThan(500_000);
+    expect(serializeSnapshot(file.h.holder.snapshot, "json").length).toBeGreaterThan(500_000);
   });
 
   it("GET /plan answers JSON with the policy listed once, and text and HTML, each well under the old size", async () => {
-    const json = await h.app.inject({ url: "/plan", headers: { ...bearer, accept: "application/json" } });
+    const json = await file.h.app.inject({ url: "/plan", headers: { ...bearer, accept: "application/json" } });
     expect(json.statusCode).toBe(200);
     const plan = JSON.parse(json.body) as { policies: { id: string; expression: string }[]; changes: { because: string[] }[] };
     expect(plan.policies).toHaveLength(1);
@@ -53,7 +47,7 @@ describe("a 640 KB catalog with one huge expression", () => {
     // The expression (about 250 KB) appears once, not once per change.
     expect(json.body.length).toBeLessThan(2_000_000);
     for (const accept of ["text/plain", "text/html"]) {
-      const response = await h.app.inject({ url: "/plan", headers: { ...bearer, accept } });
+      const response = await file.h.app.inject({ url: "/plan", headers: { ...bearer, accept } });
       expect(response.statusCode).toBe(200);
       expect(response.body.length).toBeLessThan(3_000_000);
       expect(response.body).toContain("big.t2199");
@@ -61,7 +55,7 @@ describe("a 640 KB catalog with one huge expression", () => {
   }, 120_000);
 
   it("reconcile applies it and records the run as succeeded", async () => {
-    const summary = await reconcile({ config: h.config, source: { read: async () => ({ snapshot: h.holder.snapshot, warnings: [] }) }, executor: db, lock: createMemoryLock(), logger: createLogger("silent") });
+    const summary = await reconcile({ config: file.h.config, source: { read: async () => ({ snapshot: file.h.holder.snapshot, warnings: [] }) }, executor: file.h.executor, lock: createMemoryLock(), logger: createLogger("silent") });
     expect(summary.error).toBeNull();
     expect(summary.status).toBe("succeeded");
     expect(summary.result?.appliedChanges.grants).toBe(2201);

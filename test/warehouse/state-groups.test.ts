@@ -151,6 +151,16 @@ describe.each(targetBackends())("grouped state rows on $name", (backend) => {
     expect(await rowsOf(schema)).toHaveLength(1);
   });
 
+  it("leaves every row as it was when the batch fails after cutting a table out (one transaction)", async () => {
+    const schema = await freshSchema();
+    const grants: Grant[] = TABLES.map((table) => ({ grantee: GRANTEES[0]!, privilege: "SELECT", object: { schema: "s", table, columns: null } }));
+    await executor.transaction(renderStateStatements(executor.dialect, schema, grants.map((grant) => ({ op: "record", grant, because: ["p1"] })), "run-1"));
+    const before = await rowsOf(schema);
+    const cut = renderStateStatements(executor.dialect, schema, [{ op: "forget", grant: grants[0]!, because: [] }, { op: "record", grant: grants[1]!, because: ["p2"] }], "run-2");
+    await expect(executor.transaction([...cut, `SELECT * FROM ${schema}.no_such_table`])).rejects.toThrow();
+    expect(await rowsOf(schema)).toEqual(before);
+  });
+
   it("finds a group row by any table it lists in a targeted read, keeps only the scope's slots, and counts every slot once", async () => {
     const schema = await freshSchema();
     const wide = Array.from({ length: 1_600 }, (_, i) => `column_${String(i).padStart(4, "0")}_${"é".repeat(10)}`);
@@ -162,6 +172,12 @@ describe.each(targetBackends())("grouped state rows on $name", (backend) => {
     ];
     await executor.transaction(renderStateStatements(executor.dialect, schema, grants.map((grant) => ({ op: "record", grant, because: ["p1"] })), "run-1"));
     expect((await rowsOf(schema)).length).toBeGreaterThan(4);
+    // Each list within 4 KB: a row stays far below the Data API's 64 KB, and a page of 5000 rows below 100 MB.
+    const [widest] = await executor.query(
+      `SELECT MAX(OCTET_LENGTH(COALESCE(columns, '')) + OCTET_LENGTH(COALESCE(tables, '')) + OCTET_LENGTH(COALESCE(policies, ''))) AS bytes FROM ${schema}.grant_slots`,
+    );
+    expect(Number(widest?.bytes)).toBeGreaterThan(3_000);
+    expect(Number(widest?.bytes)).toBeLessThanOrEqual(3 * 4_096);
     const scoped = await readRecordedScope(executor, schema, { schemas: ["s"], tables: [{ schema: "s", table: "ab" }, { schema: "s", table: '"a' }] });
     const inScope = (g: Grant) => g.object.schema === "s" && (g.object.table === null || g.object.table === "ab" || g.object.table === '"a');
     expect(scoped.grants).toEqual((await readRecordedGrants(executor, schema)).filter(inScope));

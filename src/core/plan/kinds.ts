@@ -40,8 +40,9 @@ export function alignKinds(dialect: Dialect, registry: GrantRegistry, desired: G
     if (c < 0) continue;
     const o = recorded.object[i]!;
     const p = recorded.privilege[i]!;
-    // Moved only when the mapping asks for the other kind alone, and the state holds no row of it.
-    if (wanted.has(key(g, o, p)) || !wanted.has(key(c, o, p)) || kept.has(key(c, o, p))) continue;
+    // Moved when the mapping asks for the other kind alone; a row the state holds under that kind
+    // too merges with it (one privilege: revoking the stale kind's row would take it from both).
+    if (wanted.has(key(g, o, p)) || !wanted.has(key(c, o, p))) continue;
     moved ??= copyOf(recorded);
     stateGrantee ??= new Int32Array(recorded.length).fill(-1);
     moved.grantee[i] = c;

@@ -236,6 +236,15 @@ function assemble(input: PlanInput, registry: GrantRegistry, D: GrantColumns, wa
 /** Default managed schemas: those of the desired and recorded grants. */
 function schemasOf(registry: GrantRegistry, ...sides: readonly GrantColumns[]): Set<string> {
   const schemas = new Set<string>();
-  for (const side of sides) for (let i = 0; i < side.length; i++) schemas.add(registry.objects[side.object[i]!]!.schema);
+  // Millions of rows share a few hundred thousand objects: each object's schema is looked up once.
+  const seen = new Uint8Array(registry.objects.length);
+  for (const side of sides) {
+    for (let i = 0; i < side.length; i++) {
+      const object = side.object[i]!;
+      if (seen[object] === 1) continue;
+      seen[object] = 1;
+      schemas.add(registry.objects[object]!.schema);
+    }
+  }
   return schemas;
 }

@@ -278,11 +278,15 @@ class Outcome implements SlotDecision {
    * slot's own privilege: its state row moves to the slot's kind (no SQL) before anything else.
    */
   rekindRecorded(): void {
-    for (const g of this.#input.recorded) {
-      if (g.stateGrantee === undefined) continue;
-      this.records.push({ op: "forget", grant: { grantee: g.stateGrantee, privilege: g.privilege, object: g.object }, because: g.because, rekind: true });
-      this.records.push({ op: "record", grant: { grantee: this.#input.slot.grantee, privilege: g.privilege, object: g.object }, because: this.#because, rekind: true });
-    }
+    const moved = this.#input.recorded.filter((g) => g.stateGrantee !== undefined);
+    if (moved.length === 0) return;
+    const { grantee, privilege, object } = this.#input.slot;
+    for (const g of moved) this.records.push({ op: "forget", grant: { grantee: g.stateGrantee!, privilege, object: g.object }, because: g.because, rekind: true });
+    // A row the slot's kind already holds merges with it: the column form lists every column of both.
+    const record = (columns: readonly string[] | null) =>
+      this.records.push({ op: "record", grant: { grantee, privilege, object: columns === null ? object : { schema: object.schema, table: object.table, columns } }, because: this.#because, rekind: true });
+    if (moved.some((g) => g.object.columns === null)) record(null);
+    if (moved.some((g) => g.object.columns !== null)) record(this.recordedColumnList);
   }
 
   /** Revoke the recorded columns the target still holds (before a change of form). */
@@ -298,6 +302,8 @@ class Outcome implements SlotDecision {
 
   decision(pending: PendingGrant | undefined): SlotDecision {
     this.pending = pending;
+    // A re-recorded slot changes the state: counted as a state-only change, not as unchanged.
+    if (this.unchanged && this.records.some((r) => r.rekind === true)) this.unchanged = false;
     return this;
   }
 }

@@ -32,7 +32,7 @@ export interface RecordChange {
   readonly op: "record" | "forget";
   readonly grant: Grant;
   readonly because: readonly string[];
-  /** No row was recorded for this slot when planning: the state store can skip the DELETE before its INSERT. */
+  /** No row was recorded for this slot when planning: the state store need not cut it out of any row before its INSERT. */
   readonly fresh?: boolean;
   /** `~ adopt`: the target already holds exactly this grant; the service records it as its own, with no SQL. */
   readonly adopt?: boolean;

@@ -19,10 +19,10 @@ const PRIVILEGE_RANK: ReadonlyMap<string, number> = new Map(
 );
 
 /**
- * Rows per page of the state read: a row is at most about 60 KB (grant-slots-write.ts), so a page
+ * Rows per page of the state read: a row is at most about 14 KB (grant-slots-write.ts), so a page
  * stays under the Data API's 100 MB result (aws-facts §5.3) whatever the rows hold.
  */
-export const DEFAULT_PAGE_ROWS = 1_000;
+export const DEFAULT_PAGE_ROWS = 5_000;
 
 /** Distinct names met while reading, numbered in order of appearance; ranks() numbers them in sort order. */
 class Names {

@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import { compareStrings, type Dialect, type Grant, SlotMap } from "../../core/grants.js";
 import { byteLength, quoteIdent, quoteLiteral } from "../../core/sql.js";
 import { boundedStatements, DEFAULT_MAX_STATEMENT_BYTES } from "./sql.js";
@@ -13,12 +12,13 @@ import { removalStatements, type RemovalKeys } from "./grant-slots-removal.js";
 
 /**
  * Bytes of one row's `policies`, `columns` and `tables` (Redshift counts VARCHAR lengths in bytes):
- * together they keep a row under the Data API's 64 KB per result row (aws-facts §5.3) and its INSERT
- * under 100 KB, so a long column list or table list is split over rows.
+ * with the names, a row stays under about 14 KB, far below the Data API's 64 KB per result row and
+ * 100 KB per statement (aws-facts §5.3), so that a page of the state read holds thousands of rows
+ * (grant-slots-read.ts); a longer column list or table list is split over rows.
  */
-const MAX_POLICIES_BYTES = 16_384;
-const MAX_COLUMNS_BYTES = 16_384;
-const MAX_TABLES_BYTES = 24_576;
+const MAX_POLICIES_BYTES = 4_096;
+const MAX_COLUMNS_BYTES = 4_096;
+const MAX_TABLES_BYTES = 4_096;
 /**
  * Characters of the run id a row keeps (a UUID's first 8 hex digits): enough to find the run in
  * `runs` (run_id LIKE 'ref%'); nothing decides by it, and a whole UUID on every row would cost
@@ -88,9 +88,9 @@ function policyLiterals(dialect: Dialect): (because: readonly string[]) => strin
 }
 
 /** The column form after the changes: see StateRowChange. */
-function finalColumns(changes: readonly StateRowChange[]): { columns: string[]; because: readonly string[] } {
+function finalColumns(changes: readonly StateRowChange[]): { columns: readonly string[]; because: readonly string[] } {
   const only = changes.length === 1 ? changes[0]! : undefined;
-  if (only?.op === "record") return { columns: [...(only.grant.object.columns ?? [])], because: only.because };
+  if (only?.op === "record") return { columns: only.grant.object.columns ?? [], because: only.because };
   const kept = new Set<string>();
   let because: readonly string[] = [];
   for (const change of changes) {
@@ -119,11 +119,31 @@ function chunksOf<T>(items: readonly T[], size: (item: T) => number, maxBytes: n
   return chunks;
 }
 
+const ESCAPED = /['\\]/;
+
 /** Bytes a text takes inside a literal (quoteLiteral doubles `'` and `\`). */
 function literalBytes(text: string): number {
   let bytes = byteLength(text);
+  if (!ESCAPED.test(text)) return bytes;
   for (let i = 0; i < text.length; i++) if (text[i] === "'" || text[i] === "\\") bytes++;
   return bytes;
+}
+
+/**
+ * The row key: 48 bits of a hash of the row as written (cyrb53: rows differ, so keys do, and a rare
+ * tie costs the paged read only a re-read). Not a digest: nothing trusts it.
+ */
+function rowKey(text: string): string {
+  let h1 = 0xdeadbeef;
+  let h2 = 0x41c6ce57;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    h1 = Math.imul(h1 ^ c, 2654435761);
+    h2 = Math.imul(h2 ^ c, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return ((h2 >>> 0) & 0xffff).toString(16).padStart(4, "0") + (h1 >>> 0).toString(16).padStart(8, "0");
 }
 
 /**
@@ -173,6 +193,13 @@ function removalKeys(slots: readonly SlotWrite[]): RemovalKeys {
 function rowGroups(slots: readonly SlotWrite[], dialect: Dialect): RowGroup[] {
   const policyLiteral = policyLiterals(dialect);
   const heads = new Map<string, string>();
+  // Column lists are shared by the grants of a table (the registry's objects): each spelled once.
+  const columnTexts = new Map<readonly string[], string>();
+  const columnText = (columns: readonly string[]): string => {
+    let text = columnTexts.get(columns);
+    if (text === undefined) columnTexts.set(columns, (text = JSON.stringify(columns)));
+    return text;
+  };
   const groups = new Map<string, RowGroup>();
   const add = (grant: Grant, columns: readonly string[] | null, because: readonly string[]): void => {
     const { grantee, object, privilege } = grant;
@@ -186,7 +213,7 @@ function rowGroups(slots: readonly SlotWrite[], dialect: Dialect): RowGroup[] {
       groups.set(`${headKey}\u0000schema`, { head, columns: null, policies, tables: null });
       return;
     }
-    const key = `${headKey}\u0000${columns === null ? "" : JSON.stringify(columns)}\u0000${policies}`;
+    const key = `${headKey}\u0000${columns === null ? "" : columnText(columns)}\u0000${policies}`;
     let group = groups.get(key);
     if (group === undefined) groups.set(key, (group = { head, columns, policies, tables: [] }));
     group.tables!.push(tableToken(object.table));
@@ -212,9 +239,7 @@ function groupRows(group: RowGroup, run: string, dialect: Dialect, maxTablesByte
   for (const tables of tableLists) {
     for (const [part, columns] of columnParts.entries()) {
       const body = `${group.head}${columns}, ${group.policies}, ${tables}, ${part}, `;
-      // The page key of the state read (grant-slots-read.ts): rows differ, so their keys do (a tie costs only a re-read).
-      const key = createHash("sha1").update(body).update(run).digest("hex").slice(0, 12);
-      rows.push(`${body}'${key}', ${run})`);
+      rows.push(`${body}'${rowKey(body + run)}', ${run})`);
     }
   }
   return rows;

@@ -10,8 +10,12 @@ import { SyncError } from "../../errors.js";
  * which Redshift lacks (aws-facts §7).
  */
 
+/** Names JSON.stringify leaves as they are: no quote, backslash, control character or surrogate. */
+const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\ud7ff\ue000-\uffff]+$/;
+
 /** One name as it appears in a `tables` text, delimiters included. */
 export function tableToken(name: string): string {
+  if (PLAIN.test(name)) return `"${name}"`;
   if (name.length === 0) throw new SyncError("TARGET_FAILED", "an empty table name cannot be recorded");
   // JSON.stringify writes every `"` of the name as `\"`; `\u0022` keeps its `"` out of the text.
   return `"${JSON.stringify(name).slice(1, -1).replaceAll('"', "u0022")}"`;

@@ -24,6 +24,8 @@ interface Row {
   readonly ownership?: OwnershipMode;
   /** The kind the state recorded the slot under, when not the slot's (PostgreSQL: one role, plan/kinds.ts). */
   readonly stateKind?: "role";
+  /** Recorded forms under the slot's own kind too (with stateKind: the state holds the slot under both). */
+  readonly alsoRecorded?: readonly string[];
   /** `revoke (id) revokeBecauseNoPolicy`, `grant full grantBecausePolicy`, `forget (id)`, `record full`, `pending columns (gone)`, `unchanged`, `warning /regex/`. */
   readonly expect: readonly string[];
 }
@@ -70,8 +72,9 @@ const rows: readonly Row[] = [
   { semantics: "ownership: authoritative", situation: "column grants outside block the table grant (Redshift): revoke, then grant", ownership: "authoritative", desired: "full", held: ["id"], expect: ["revoke (id) revokeBecauseUnmanaged", "grant full grantBecausePolicy", "record full"] },
   { semantics: "ownership: authoritative", situation: "held exactly what LF allows: adopted", ownership: "authoritative", desired: "full", held: ["full"], expect: ["adopt full"] },
   // PostgreSQL: group x and role x are one role; a slot recorded under the other kind is re-recorded, with no SQL.
-  { semantics: "group <-> role on PostgreSQL", situation: "recorded for the role, the group is desired, held: re-recorded only", dialect: "postgres", stateKind: "role", desired: "full", recorded: ["full"], held: ["full"], expect: ["forget full for role", "record full for group", "unchanged"] },
+  { semantics: "group <-> role on PostgreSQL", situation: "recorded for the role, the group is desired, held: re-recorded only", dialect: "postgres", stateKind: "role", desired: "full", recorded: ["full"], held: ["full"], expect: ["forget full for role", "record full for group"] },
   { semantics: "group <-> role on PostgreSQL", situation: "re-recorded, and the columns change too", dialect: "postgres", stateKind: "role", desired: "amount,email", recorded: ["amount,id"], held: ["amount,id"], expect: ["revoke (id) revokeBecauseColumnsNarrowed", "grant (email) grantBecauseColumnsWidened", "forget (amount,id) for role", "record (amount,id) for group", "forget (id)", "record (amount,email)"] },
+  { semantics: "group <-> role on PostgreSQL", situation: "recorded under both kinds: merged into the slot's row, every column of both", dialect: "postgres", stateKind: "role", alsoRecorded: ["amount"], desired: "amount,id", recorded: ["id"], held: ["amount,id"], expect: ["forget (id) for role", "record (amount,id) for group"] },
   { semantics: "group <-> role on PostgreSQL", situation: "re-recorded, removed by hand: granted again", dialect: "postgres", stateKind: "role", desired: "full", recorded: ["full"], expect: ["grant full grantBecauseDriftRepair", "forget full for role", "record full for group", "record full"] },
 ];
 
@@ -82,7 +85,10 @@ function slotInput(row: Row): SlotInput {
   return {
     slot,
     desired: row.desired === undefined ? undefined : desired("analyst", "SELECT", path(row.desired)),
-    recorded: (row.recorded ?? []).map((r) => ({ ...recorded("analyst", "SELECT", path(r)), ...(row.stateKind === undefined ? {} : { stateGrantee: { kind: row.stateKind, name: "analyst" } }) })),
+    recorded: [
+      ...(row.alsoRecorded ?? []).map((r) => recorded("analyst", "SELECT", path(r))),
+      ...(row.recorded ?? []).map((r) => ({ ...recorded("analyst", "SELECT", path(r)), ...(row.stateKind === undefined ? {} : { stateGrantee: { kind: row.stateKind, name: "analyst" } }) })),
+    ],
     held: { full: (row.held ?? []).includes("full"), columns: heldColumns },
     exists: row.exists ?? true,
     tableColumns: row.exists === "table" ? undefined : new Set(row.columns ?? TABLE_COLUMNS),

@@ -11,6 +11,7 @@ import { describe, describeSub, isTerminal, listed, type Statement, type SubStat
 const MAX_BATCH_STATEMENTS = 40;
 const MAX_STATEMENT_BYTES = 100 * 1024;
 const CLIENT_TOKEN_TTL_MS = 8 * 3600_000;
+const KEYSET_PAGE = /^\s*SELECT\b[\s\S]*\bORDER\s+BY\b[^()']*\bLIMIT\s+\d+\s*;?\s*$/i;
 
 /** Who a request runs as: the connection fields to echo, and the database user (null: the backend's). */
 export interface Connection {
@@ -25,6 +26,8 @@ export interface Submitted {
   /** Statements and SQL bytes inside BatchExecuteStatement requests. */
   batchStatements: number;
   batchSqlBytes: number;
+  /** Submit, describe and result calls for keyset pages (statements.ts: keysetPage). */
+  pagedReadCalls: number;
 }
 
 export interface EndpointState {
@@ -73,11 +76,13 @@ function readOperations(state: EndpointState): Record<string, Operation> {
   return {
     DescribeStatement(input) {
       const { statement, sub, position } = lookup(state, input.Id);
+      if (statement.keysetPage) state.submitted.pagedReadCalls++;
       if (sub === null) return describe(statement, state.parts.meter);
       return { ...describeSub(statement, sub, position, state.parts.meter), ...statement.connection };
     },
     GetStatementResult(input) {
       const { statement, sub } = lookup(state, input.Id);
+      if (statement.keysetPage) state.submitted.pagedReadCalls++;
       if (sub === null && statement.isBatch) {
         throw validation("Use the Id of a sub-statement (<id>:N) to fetch results of a batch");
       }
@@ -133,6 +138,7 @@ function submit(state: EndpointState, operation: string, input: Record<string, u
   const bytes = sqls.reduce((sum, sql) => sum + Buffer.byteLength(sql, "utf8"), 0);
   state.submitted.statements += sqls.length;
   state.submitted.sqlBytes += bytes;
+  if (statement.keysetPage) state.submitted.pagedReadCalls++;
   if (statement.isBatch) {
     state.submitted.batches++;
     state.submitted.batchStatements += sqls.length;
@@ -154,6 +160,7 @@ function newStatement(operation: string, input: Record<string, unknown>, sqls: s
     connection: connection.fields,
     user: connection.user,
     statementName: typeof input.StatementName === "string" ? input.StatementName : null,
+    keysetPage: operation === "ExecuteStatement" && KEYSET_PAGE.test(sqls[0]!),
     createdAt: now,
     status: "SUBMITTED",
     error: null,

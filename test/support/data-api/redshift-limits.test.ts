@@ -53,6 +53,17 @@ describe("Redshift mode: results", () => {
     expect(metrics.describeCalls).toBeGreaterThanOrEqual(2);
     expect(metrics.sqlBytes).toBe(Buffer.byteLength("SELECT g FROM generate_series(1, 300) AS g") + 16);
     expect(metrics.bytesSent).toBeGreaterThan(metrics.sqlBytes);
+    expect(metrics.pagedReadCalls).toBe(0);
+  });
+
+  it("counts the calls of keyset pages (a SELECT ending in ORDER BY ... LIMIT n) apart, batch, describe and result included", async () => {
+    await api.reset();
+    await db.rows("SELECT g FROM generate_series(1, 10) AS g WHERE g > 3 ORDER BY g LIMIT 5");
+    const paged = api.metrics();
+    expect(paged.pagedReadCalls).toBe(paged.submitCalls + paged.describeCalls + paged.resultCalls);
+    await db.rows("SELECT g FROM generate_series(1, 10) AS g ORDER BY g");
+    expect(await db.batchError(["SELECT 1 ORDER BY 1 LIMIT 1"])).toBeNull();
+    expect(api.metrics().pagedReadCalls).toBe(paged.pagedReadCalls);
   });
 });
 

@@ -105,6 +105,23 @@ describe("Redshift mode: external schemas and late-binding views", () => {
 });
 
 describe("Redshift mode: what a user who is not a superuser sees", () => {
+  it("shows grants to PUBLIC to everyone, as identity_type public, at the table, column and schema level", async () => {
+    for (const sql of ["CREATE SCHEMA open", "CREATE TABLE open.board (id int, note varchar(10))", "GRANT SELECT ON open.board TO PUBLIC", "GRANT UPDATE (note) ON open.board TO PUBLIC", "GRANT USAGE ON SCHEMA open TO PUBLIC"]) {
+      expect(await db.error(sql), sql).toBeNull();
+    }
+    const views = [
+      "SELECT relation_name, privilege_type, identity_type, identity_name, identity_id FROM svv_relation_privileges WHERE namespace_name = 'open'",
+      "SELECT column_name, privilege_type, identity_type, identity_name, identity_id FROM svv_column_privileges WHERE namespace_name = 'open'",
+      "SELECT namespace_name, privilege_type, identity_type, identity_name, identity_id FROM svv_schema_privileges WHERE namespace_name = 'open'",
+    ];
+    const expected = [[["board", "SELECT", "public", "public", 0]], [["note", "UPDATE", "public", "public", 0]], [["open", "USAGE", "public", "public", 0]]];
+    for (const [i, sql] of views.entries()) {
+      expect(await db.rows(sql)).toEqual(expected[i]);
+      expect(await db.rows(sql, AS_CAROL)).toEqual(expected[i]);
+    }
+  });
+
+
   it("shows only the identities the user is or belongs to, until it holds ACCESS SYSTEM TABLE", async () => {
     expect(await db.error("GRANT SELECT ON shop.stock TO GROUP buyers")).toBeNull();
     expect(await db.error("GRANT SELECT ON shop.stock TO ROLE pricing")).toBeNull();

@@ -26,6 +26,8 @@ export interface Statement {
   /** Database user the SQL runs as; null: the backend's own (super)user. */
   readonly user: string | null;
   readonly statementName: string | null;
+  /** A page of a keyset read (a single SELECT ending in LIMIT n): the bench counts its calls apart. */
+  readonly keysetPage: boolean;
   readonly createdAt: number;
   status: Status;
   error: string | null;

@@ -28,6 +28,8 @@ export interface DataApiMetrics {
   readonly batchSqlBytes: number;
   readonly largestResultBytes: number;
   readonly largestResultRows: number;
+  /** Calls (submit, describe, result) of keyset pages: the reads that grow with the catalog by design. */
+  readonly pagedReadCalls: number;
   /** PostgreSQL queries behind them: what emulating Redshift cost, not a Redshift figure. */
   readonly backendQueries: number;
 }
@@ -51,6 +53,7 @@ export function metricsOf(traffic: Traffic, submitted: Submitted, reads: ResultR
     batchSqlBytes: submitted.batchSqlBytes,
     largestResultBytes: reads.largestResultBytes,
     largestResultRows: reads.largestResultRows,
+    pagedReadCalls: submitted.pagedReadCalls,
     backendQueries: traffic.queries,
   };
 }

@@ -7,6 +7,8 @@
  * a superuser or a holder of ACCESS SYSTEM TABLE / SYSLOG ACCESS UNRESTRICTED sees every identity;
  * anyone else only the identities it is or belongs to.
  */
+import { privilegeViewStatements } from "./privilege-views.js";
+
 export const SHIM = "pg_redshift";
 
 /** Names a client may write unqualified (or as pg_catalog.<name>) that mean a shim view. */
@@ -15,10 +17,6 @@ export const SHIM_VIEWS = new Set([
   "svv_external_schemas", "svl_user_info", "pg_group", "svv_system_privileges", "pg_get_late_binding_view_cols",
 ]);
 
-const identityName = (oid: string, r: string): string =>
-  `(CASE WHEN ${oid} = 0 THEN 'public' WHEN ${r}.rolname LIKE 'g/%' THEN substr(${r}.rolname, 3) ELSE ${r}.rolname END)::varchar`;
-const identityType = (oid: string, r: string): string =>
-  `(CASE WHEN ${oid} = 0 THEN 'public' WHEN ${r}.rolname LIKE 'g/%' THEN 'group' WHEN ${r}.rolcanlogin THEN 'user' ELSE 'role' END)::varchar`;
 const visible = (oid: string): string => `((SELECT ${SHIM}.unrestricted()) OR ${oid} = 0 OR pg_has_role(current_user, ${oid}, 'MEMBER'))`;
 
 const TABLES = [
@@ -31,36 +29,6 @@ const TABLES = [
       OR EXISTS (SELECT 1 FROM ${SHIM}.system_access a JOIN pg_roles r ON r.oid = a.roleid WHERE pg_has_role(current_user, r.oid, 'MEMBER'))$$`,
   `CREATE OR REPLACE FUNCTION ${SHIM}.fail(message text) RETURNS boolean LANGUAGE plpgsql AS $$BEGIN RAISE EXCEPTION '%', message; END$$`,
 ];
-
-const RELATION_PRIVILEGES = `CREATE OR REPLACE VIEW ${SHIM}.svv_relation_privileges AS
-  WITH acl AS (
-    SELECT c.relnamespace, c.relname, a.privilege_type::varchar AS privilege_type, a.grantee, a.is_grantable
-    FROM pg_class c, aclexplode(c.relacl) a
-    WHERE c.relkind IN ('r', 'v', 'm', 'p', 'f') AND a.grantee <> c.relowner
-      AND a.privilege_type IN ('SELECT', 'INSERT', 'UPDATE', 'DELETE', 'REFERENCES', 'TRUNCATE')
-    UNION ALL
-    SELECT c.relnamespace, c.relname, e.privilege, e.grantee, false
-    FROM ${SHIM}.extra_privileges e JOIN pg_class c ON c.oid = e.relid)
-  SELECT n.nspname::varchar AS namespace_name, acl.relname::varchar AS relation_name, acl.privilege_type,
-    acl.grantee::int AS identity_id, ${identityName("acl.grantee", "r")} AS identity_name,
-    ${identityType("acl.grantee", "r")} AS identity_type, acl.is_grantable AS admin_option
-  FROM acl JOIN pg_namespace n ON n.oid = acl.relnamespace LEFT JOIN pg_roles r ON r.oid = acl.grantee
-  WHERE ${visible("acl.grantee")}`;
-
-const COLUMN_PRIVILEGES = `CREATE OR REPLACE VIEW ${SHIM}.svv_column_privileges AS
-  SELECT n.nspname::varchar AS namespace_name, c.relname::varchar AS relation_name, att.attname::varchar AS column_name,
-    a.privilege_type::varchar AS privilege_type, a.grantee::int AS identity_id, ${identityName("a.grantee", "r")} AS identity_name,
-    ${identityType("a.grantee", "r")} AS identity_type
-  FROM pg_attribute att JOIN pg_class c ON c.oid = att.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace,
-    aclexplode(att.attacl) a LEFT JOIN pg_roles r ON r.oid = a.grantee
-  WHERE att.attacl IS NOT NULL AND att.attnum > 0 AND NOT att.attisdropped AND c.relkind IN ('r', 'v', 'm', 'p', 'f')
-    AND a.privilege_type IN ('SELECT', 'UPDATE') AND ${visible("a.grantee")}`;
-
-const SCHEMA_PRIVILEGES = `CREATE OR REPLACE VIEW ${SHIM}.svv_schema_privileges AS
-  SELECT n.nspname::varchar AS namespace_name, a.privilege_type::varchar AS privilege_type, a.grantee::int AS identity_id,
-    ${identityName("a.grantee", "r")} AS identity_name, ${identityType("a.grantee", "r")} AS identity_type, a.is_grantable AS admin_option
-  FROM pg_namespace n, aclexplode(n.nspacl) a LEFT JOIN pg_roles r ON r.oid = a.grantee
-  WHERE a.grantee <> n.nspowner AND ${visible("a.grantee")}`;
 
 const ROLES = `CREATE OR REPLACE VIEW ${SHIM}.svv_roles AS
   SELECT r.oid::int AS role_id, r.rolname::varchar AS role_name, NULL::varchar AS role_owner, NULL::varchar AS external_id
@@ -121,9 +89,7 @@ export function shimStatements(): string[] {
     "SET LOCAL allow_system_table_mods = on",
     `CREATE SCHEMA IF NOT EXISTS ${SHIM}`,
     ...TABLES,
-    RELATION_PRIVILEGES,
-    COLUMN_PRIVILEGES,
-    SCHEMA_PRIVILEGES,
+    ...privilegeViewStatements(),
     ROLES,
     GROUPS,
     COLUMNS,
