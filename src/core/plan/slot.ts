@@ -302,6 +302,8 @@ class Outcome implements SlotDecision {
 
   decision(pending: PendingGrant | undefined): SlotDecision {
     this.pending = pending;
+    // A re-recorded slot changes the state: counted as a state-only change, not as unchanged.
+    if (this.unchanged && this.records.some((r) => r.rekind === true)) this.unchanged = false;
     return this;
   }
 }

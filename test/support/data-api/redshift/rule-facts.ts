@@ -70,7 +70,8 @@ export class RuleFacts {
 
   /** What a checked GRANT or REVOKE leaves held (PostgreSQL's REVOKE at table level also drops the column grants). */
   record(grant: GrantStatement, kept: readonly Privilege[]): void {
-    if (grant.kind === "all-tables") this.stale = true;
+    // CASCADE also takes from whoever the grantee granted to: identities this read may not know.
+    if (grant.kind === "all-tables" || grant.tail.some((token) => isWord(token, "cascade"))) this.stale = true;
     if (grant.kind !== "table" || grant.grantOptionFor) return;
     for (const privilege of kept.filter((p) => TRACKED.has(p.name))) {
       for (const key of this.pairs(grant, privilege.name)) {
