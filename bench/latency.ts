@@ -26,13 +26,13 @@ import type { Config } from "../src/config/schema.js";
 import { mappingSchema } from "../src/config/schema.js";
 import { mapEntitlements } from "../src/core/map.js";
 import { resolvePolicies } from "../src/core/resolve.js";
-import { createLogger } from "../src/log.js";
 import { startServer, type RunningServer } from "../src/server/serve.js";
 import { startCatalogEndpoint, type CatalogEndpoint } from "../test/support/aws-catalog-endpoint.js";
 import { startLocalDataApi, type LocalDataApi } from "../test/support/data-api-server.js";
 import { startLocalSts } from "../test/support/sts-endpoint.js";
 import { GROUP_PREFIX } from "../test/support/data-api/redshift/identities.js";
 import { createTestDatabase, startPostgres } from "../test/support/postgres.js";
+import { pino } from "pino";
 import { roleScript, runScript, tableScript } from "./catalog-setup.js";
 import { generateCatalog } from "./generate.js";
 import { catalogOptions } from "./run-phase.js";
@@ -40,6 +40,27 @@ import { catalogOptions } from "./run-phase.js";
 const ACCOUNT = "123456789012";
 const API_KEY = "bench-webhook-key";
 const MANAGE_ALL_UP_TO = 20_000;
+
+/** The server's log lines (pino JSON), kept to print why a run was full and where an incremental run's time went. */
+const logLines: Record<string, unknown>[] = [];
+const logTap = {
+  write(line: string): void {
+    const entry = JSON.parse(line) as Record<string, unknown>;
+    if ((entry.level as number) >= 50) process.stderr.write(line);
+    logLines.push(entry);
+  },
+};
+
+/** What the server logged about the runs since `from`: an incremental run's phase times, a full run's reason. */
+function runNotes(from: number): string {
+  const notes: string[] = [];
+  for (const entry of logLines.slice(from)) {
+    const msg = String(entry.msg);
+    if (msg.startsWith("incremental run ") && entry.timings !== undefined) notes.push(`incremental phases (ms) ${JSON.stringify(entry.timings)}, ${String(entry.tables)} tables in scope`);
+    else if (msg === "full run" || msg.startsWith("incremental run handed over")) notes.push(`${msg}: ${String(entry.reason)}`);
+  }
+  return notes.join("; ");
+}
 const REPORT_TOKEN = "bench-report-token";
 
 export async function latencyBench(tables: number): Promise<void> {
@@ -62,7 +83,7 @@ export async function latencyBench(tables: number): Promise<void> {
     console.log(`set-up: ${managedTables} tables in ${managed.join(", ")} created in PostgreSQL directly (not measured): ${ms(started)}`);
     api = await startLocalDataApi({ pgUrl: url, mode: "redshift" });
     const config = benchConfig({ catalog: catalog.url, dataApi: api.endpoint, sts: sts.url }, managed);
-    server = await startServer(config, createLogger("warn"));
+    server = await startServer(config, pino({ level: "info" }, logTap));
     const running = server;
 
     catalog.resetCounts();
@@ -79,12 +100,13 @@ export async function latencyBench(tables: number): Promise<void> {
     const [db] = snapshot.databases;
     const table = db!.tables[0]!;
     const value = table.tags.access === "access_0" ? "access_1" : "access_0";
-    await measure("one tag change on one table (AddLFTagsToResource)", running, catalog, config, () => {
+    const target = api;
+    await measure("one tag change on one table (AddLFTagsToResource)", { server: running, catalog, api: target, config }, () => {
       catalog.assignTableTags(db!.name, table.name, { access: value });
       return cloudTrail("AddLFTagsToResource", { catalogId: snapshot.catalogId, resource: { table: { databaseName: db!.name, name: table.name } }, lFTags: [{ tagKey: "access", tagValues: [value] }] });
     });
     const policy: PolicyEntry = { principal: "arn:aws:iam::123456789012:role/bench_role_0000", resourceType: "TABLE", expression: { domain: ["domain_0"], access: [value] }, permissions: ["SELECT"] };
-    await measure("one policy change (GrantPermissions on an LF-tag policy)", running, catalog, config, () => {
+    await measure("one policy change (GrantPermissions on an LF-tag policy)", { server: running, catalog, api: target, config }, () => {
       catalog.grantPolicy(policy);
       return cloudTrail("GrantPermissions", {
         principal: { dataLakePrincipalIdentifier: policy.principal },
@@ -117,10 +139,19 @@ async function fullReadCost(catalog: CatalogEndpoint, snapshot: CatalogSnapshot)
   console.log(`  at concurrency 8 and 50 / 100 ms a call (no throttling): ~${estimate(50).toFixed(0)} s / ~${estimate(100).toFixed(0)} s`);
 }
 
-async function measure(what: string, server: RunningServer, catalog: CatalogEndpoint, config: Config, change: () => unknown): Promise<void> {
+interface Parts {
+  readonly server: RunningServer;
+  readonly catalog: CatalogEndpoint;
+  readonly api: LocalDataApi;
+  readonly config: Config;
+}
+
+async function measure(what: string, { server, catalog, api, config }: Parts, change: () => unknown): Promise<void> {
   const before = await runsByKind(server);
   const event = change();
   catalog.resetCounts();
+  await api.reset();
+  const logFrom = logLines.length;
   const started = performance.now();
   const response = await fetch(`${server.url}/webhooks/lakeformation`, { method: "POST", headers: { "content-type": "application/json", "x-api-key": API_KEY }, body: JSON.stringify(event) });
   if (response.status !== 202) throw new Error(`the webhook answered ${response.status}: ${await response.text()}`);
@@ -129,10 +160,17 @@ async function measure(what: string, server: RunningServer, catalog: CatalogEndp
   const after = await runsByKind(server);
   const kinds = Object.keys(after).filter((k) => (after[k] ?? 0) > (before[k] ?? 0));
   const { lakeFormation, glue } = catalog.totals();
+  const calls = JSON.stringify(Object.fromEntries(catalog.counts));
   const debounce = config.server?.debounceMs ?? 0;
+  const m = api.metrics();
+  // Up to MANAGE_ALL_UP_TO tables: a full plan afterwards must find nothing left to do (incremental = full).
+  const check = (config.mapping.databases.include.includes("*") ? await fullPlanSummary(server) : "full-plan check skipped (a full read at this size takes minutes)");
   console.log(
     `${what}: ${(total / 1000).toFixed(2)} s event -> applied (debounce ${(debounce / 1000).toFixed(1)} s + run ${((total - debounce) / 1000).toFixed(2)} s), ` +
-      `run kind ${kinds.join("+") || "?"}; ${lakeFormation} Lake Formation + ${glue} Glue calls ${JSON.stringify(Object.fromEntries(catalog.counts))}; ${await lastRun(server)}`,
+      `run kind ${kinds.join("+") || "?"}; ${lakeFormation} Lake Formation + ${glue} Glue calls ${calls}; ${await lastRun(server)}; ` +
+      `Data API: ${m.submitCalls} submit, ${m.describeCalls} describe, ${m.resultCalls} result calls, ${m.statements} statements, largest result ${m.largestResultRows} rows; ` +
+      runNotes(logFrom) +
+      `; then ${check}`,
   );
 }
 
@@ -161,6 +199,16 @@ function cloudTrail(eventName: string, requestParameters: unknown) {
     resources: [],
     detail: { eventSource: "lakeformation.amazonaws.com", eventName, requestParameters },
   };
+}
+
+/** GET /plan?refresh=1 (a full read and plan, nothing applied): what a full run would still change. */
+async function fullPlanSummary(server: RunningServer): Promise<string> {
+  const response = await fetch(`${server.url}/plan?refresh=1`, { headers: { authorization: `Bearer ${REPORT_TOKEN}`, accept: "application/json" } });
+  const body = (await response.json()) as { summary?: { grants: number; revokes: number } };
+  const s = body.summary;
+  if (s === undefined) return `full plan: HTTP ${response.status}`;
+  if (s.grants !== 0 || s.revokes !== 0) throw new Error(`after the event run a full plan still grants ${s.grants} and revokes ${s.revokes}: incremental != full`);
+  return "a full plan finds nothing left to grant or revoke";
 }
 
 async function runsByKind(server: RunningServer): Promise<Record<string, number>> {

@@ -12,7 +12,7 @@ import { listedColumns } from "../core/plan/unlisted-columns.js";
 import { resolvePolicies } from "../core/resolve.js";
 import { ownershipResolver } from "../core/ownership.js";
 import type { SqlExecutor } from "../warehouse/executor.js";
-import { readRecordedGrants } from "../warehouse/state-store.js";
+import { assertStateTrusted, readRecordedGrants } from "../warehouse/state-store.js";
 import { readInventory } from "./wiring.js";
 
 export interface PlanResult {
@@ -34,7 +34,8 @@ export interface ProgressSink {
 
 /**
  * Everything up to the plan: read-only on both sides, so it serves `plan`, `GET /plan` and the
- * first half of `apply`. Works before the state schema exists (nothing recorded yet).
+ * first half of `apply`. Works before the state schema exists (nothing recorded yet); refuses
+ * (STATE_UNTRUSTED) to read one that someone else controls.
  */
 export async function computePlan(options: {
   readonly config: Config;
@@ -61,7 +62,8 @@ export async function computePlan(options: {
   const entitlements = await timed("resolve", () => resolvePolicies(snapshot));
   const desired = await timed("map", () => mapEntitlements(entitlements, config.mapping, executor.dialect));
   progress("reading target");
-  const recorded = await timed("recorded", () => readRecordedGrants(executor, config.stateSchema));
+  // A SELECT runs the functions of whoever controls the schema (a view): read only a trusted one.
+  const recorded = await timed("recorded", async () => (await assertStateTrusted(executor, config.stateSchema), readRecordedGrants(executor, config.stateSchema)));
   const grantees = new Map<string, Grantee>();
   for (const g of desired.grantees) grantees.set(granteeKey(g), g);
   for (const g of recorded) grantees.set(granteeKey(g.grantee), g.grantee);

@@ -15,7 +15,7 @@ import type { ResourceRead } from "../server/event-reads.js";
 import type { SqlExecutor } from "../warehouse/executor.js";
 import { checkTargetPermissions } from "../warehouse/preflight.js";
 import { readRecordedScope } from "../warehouse/state-scope.js";
-import { recordRunEnd, recordRunStart } from "../warehouse/state-store.js";
+import { assertStateTrusted, recordRunEnd, recordRunStart } from "../warehouse/state-store.js";
 import { applyPlan } from "./apply.js";
 import { leaseTtlMs } from "./run-log.js";
 import type { RunSummary } from "./reconcile.js";
@@ -53,7 +53,10 @@ export async function runIncremental(reads: readonly ResourceRead[], deps: Incre
   const reader = cache.source.resources;
   if (reader === undefined) return { kind: "full", reason: "the source cannot read single resources" };
 
+  const timings: Record<string, number> = {};
+  const readStarted = performance.now();
   const patches = await patchesOf(reads, cached.snapshot, reader);
+  timings.source = Math.round(performance.now() - readStarted);
   if (typeof patches === "string") return { kind: "full", reason: patches };
   let snapshot = cached.snapshot;
   const scopes: ChangeScope[] = [];
@@ -70,7 +73,7 @@ export async function runIncremental(reads: readonly ResourceRead[], deps: Incre
     cache.patch(snapshot);
     return { kind: "nothing", reason: "the re-read resources match the snapshot" };
   }
-  return applyScope(snapshot, scope, deps);
+  return applyScope(snapshot, scope, deps, timings);
 }
 
 /** One patch per read; an UpdateTable whose columns match the snapshot needs no read at all. */
@@ -111,21 +114,44 @@ function unionScopes(scopes: readonly ChangeScope[]): ChangeScope {
   return { databases };
 }
 
-/** Plans the scope under the lease and applies it, recording the run like a full one ("incremental"). */
-async function applyScope(snapshot: CatalogSnapshot, scope: ChangeScope, deps: IncrementalDeps): Promise<IncrementalOutcome> {
+/** Up to this many tables in scope, the inventory reads them by name; beyond, whole schemas. */
+const LISTED_TABLES_MAX = 500;
+
+/**
+ * Plans the scope under the lease and applies it, recording the run like a full one ("incremental").
+ * `timings` (ms per phase, logged with the run) show where an event's latency goes.
+ */
+async function applyScope(snapshot: CatalogSnapshot, scope: ChangeScope, deps: IncrementalDeps, timings: Record<string, number>): Promise<IncrementalOutcome> {
   const { config, executor, logger } = deps;
   const runId = randomUUID();
   const started = performance.now();
   const log = logger.child({ runId });
   const lease = await deps.lock.acquire(targetKey(config), `${process.pid}@${runId}`).catch((cause: unknown) => cause as Error);
   if (lease instanceof Error) return { kind: "full", reason: `lease: ${describeError(lease)}` };
+  const timed = async <T>(name: string, work: () => Promise<T> | T): Promise<T> => {
+    const start = performance.now();
+    try {
+      return await work();
+    } finally {
+      timings[name] = Math.round(performance.now() - start);
+    }
+  };
   try {
-    const scoped = scopedDesired(snapshot, scope, config.mapping, executor.dialect);
-    const recorded = await readRecordedScope(executor, config.stateSchema, scoped.target);
+    const scoped = await timed("desired", () => scopedDesired(snapshot, scope, config.mapping, executor.dialect));
+    // Trusted before it is read or written, as a full run checks it (issue 13 item 1): a view or trigger there runs as the service.
+    const recorded = await timed("recorded", async () => (await assertStateTrusted(executor, config.stateSchema), readRecordedScope(executor, config.stateSchema, scoped.target)));
     const grantees = new Map<string, Grantee>();
     for (const g of [...scoped.grantees, ...recorded.grants.map((r) => r.grantee)]) grantees.set(granteeKey(g), g);
-    const inventory = await readInventory(executor, { grantees: [...grantees.values()], excludeSchemas: [config.stateSchema], onlySchemas: scoped.target.schemas });
-    const plan = planScoped({
+    const inventory = await timed("inventory", () =>
+      readInventory(executor, {
+        grantees: [...grantees.values()],
+        excludeSchemas: [config.stateSchema],
+        onlySchemas: scoped.target.schemas,
+        // A few named tables: their rows only, not their whole schemas' (a tag change on one table of 5k).
+        ...(scoped.target.tables.length > 0 && scoped.target.tables.length <= LISTED_TABLES_MAX ? { onlyTables: scoped.target.tables } : {}),
+      }),
+    );
+    const plan = await timed("plan", () => planScoped({
       scoped,
       recorded: recorded.grants,
       inventory,
@@ -136,10 +162,13 @@ async function applyScope(snapshot: CatalogSnapshot, scope: ChangeScope, deps: I
       // As in a full run (compute-plan.ts): the same modes, and external schemas never managed.
       ownership: ownershipResolver(config.ownership),
       managedSchemas: managedSchemas(snapshot, config.mapping, executor.dialect, inventory.externalSchemas),
-    });
+    }));
     if (plan.safety.refused) return { kind: "full", reason: `safety: ${plan.safety.reasons.join("; ")}` };
-    const summary = await applyRecorded(plan, runId, lease, deps);
-    log.info({ summary: plan.summary, tables: scoped.target.tables.length, durationMs: Math.round(performance.now() - started) }, `incremental run ${summary.status}`);
+    const summary = await timed("apply", () => applyRecorded(plan, runId, lease, deps));
+    log.info(
+      { summary: plan.summary, tables: scoped.target.tables.length, schemas: scoped.target.schemas.length, durationMs: Math.round(performance.now() - started), timings },
+      `incremental run ${summary.status}`,
+    );
     if (summary.status !== "succeeded") return { kind: "full", reason: `the incremental run ${summary.status}: ${summary.error === null ? "" : describeError(summary.error)}` };
     deps.cache.patch(snapshot);
     return { kind: "applied", summary, tables: scoped.target.tables.length };

@@ -9,6 +9,7 @@ import {
   type GranteeKind,
   type Privilege,
 } from "../core/grants.js";
+import { quoteLiteral } from "../core/sql.js";
 import { type KeysetQuery, literalChunks, PAGE_ROWS, readKeyset } from "./bounded-reads.js";
 import type { Row, SqlExecutor } from "./executor.js";
 import type { InventoryRequest, TargetInventory } from "./inventory-model.js";
@@ -73,9 +74,20 @@ export function redshiftInventoryQueries(request: InventoryRequest): RedshiftInv
     if (only === undefined) return [excluded(column)];
     return literalChunks(only, "redshift").map((list) => `${excluded(column)} AND ${column} IN (${list})`);
   };
+  // onlyTables: one condition per schema and chunk of its table names.
+  const tableScopes = (schemaColumn: string, tableColumn: string): string[] => {
+    if (request.onlyTables === undefined) return scopes(schemaColumn);
+    const bySchema = new Map<string, Set<string>>();
+    for (const { schema, table } of request.onlyTables) bySchema.set(schema, (bySchema.get(schema) ?? new Set()).add(table));
+    return [...bySchema.keys()].sort(compareStrings).flatMap((schema) =>
+      literalChunks([...bySchema.get(schema)!].sort(compareStrings), "redshift").map(
+        (list) => `${excluded(schemaColumn)} AND ${schemaColumn} = ${quoteLiteral(schema, "redshift")} AND ${tableColumn} IN (${list})`,
+      ),
+    );
+  };
   const identities = identityConditions(request);
-  const privileges = (where: (scope: string) => string, column: string): string[] =>
-    identities.flatMap((who) => scopes(column).map((scope) => `${where(scope)} AND ${who}`));
+  const privileges = (where: (scope: string) => string, inScope: readonly string[]): string[] =>
+    identities.flatMap((who) => inScope.map((scope) => `${where(scope)} AND ${who}`));
   return {
     schemas: scopes("nspname").map((scope) => `SELECT nspname AS schema_name FROM pg_namespace WHERE ${SYSTEM_SCHEMAS} AND ${scope}`),
     externalSchemas: "SELECT schemaname AS schema_name FROM svv_external_schemas",
@@ -84,7 +96,7 @@ export function redshiftInventoryQueries(request: InventoryRequest): RedshiftInv
       "SELECT DISTINCT view_schema AS schema_name, view_name AS table_name FROM pg_get_late_binding_view_cols()" +
       " cols(view_schema name, view_name name, col_name name, col_type varchar, col_num int)",
     // External (Spectrum) tables are left out: nothing is granted on them (external-objects.ts).
-    columns: scopes("table_schema").map((scope) => ({
+    columns: tableScopes("table_schema", "table_name").map((scope) => ({
       select:
         "SELECT table_schema AS schema_name, table_name, column_name, ordinal_position FROM svv_columns" +
         ` WHERE table_catalog = current_database() AND table_schema !~ '^pg_'` +
@@ -94,14 +106,17 @@ export function redshiftInventoryQueries(request: InventoryRequest): RedshiftInv
       keyExpressions: ["table_schema", "table_name", "ordinal_position"],
     })),
     grantees: "SELECT 'group' AS kind, groname AS name FROM pg_group UNION ALL SELECT 'role' AS kind, role_name AS name FROM svv_roles",
-    relationPrivileges: privileges((scope) => `SELECT namespace_name, relation_name, privilege_type, identity_type, identity_name FROM svv_relation_privileges WHERE ${scope}`, "namespace_name").map(
+    relationPrivileges: privileges(
+      (scope) => `SELECT namespace_name, relation_name, privilege_type, identity_type, identity_name FROM svv_relation_privileges WHERE ${scope}`,
+      tableScopes("namespace_name", "relation_name"),
+    ).map(
       (select) => ({ select, keys: PRIVILEGE_KEYS, keyExpressions: PRIVILEGE_KEYS }),
     ),
     columnPrivileges: privileges(
       (scope) => `SELECT namespace_name, relation_name, column_name, privilege_type, identity_type, identity_name FROM svv_column_privileges WHERE ${scope}`,
-      "namespace_name",
+      tableScopes("namespace_name", "relation_name"),
     ).map((select) => ({ select, keys: COLUMN_PRIVILEGE_KEYS, keyExpressions: COLUMN_PRIVILEGE_KEYS })),
-    schemaPrivileges: privileges((scope) => `SELECT namespace_name, privilege_type, identity_type, identity_name FROM svv_schema_privileges WHERE ${scope}`, "namespace_name"),
+    schemaPrivileges: privileges((scope) => `SELECT namespace_name, privilege_type, identity_type, identity_name FROM svv_schema_privileges WHERE ${scope}`, scopes("namespace_name")),
   };
 }
 
