@@ -1,4 +1,8 @@
-import { describe, expect, it } from "vitest";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it, vi } from "vitest";
+import { migrateCommand } from "../../src/run/commands/migrate.js";
 import type { CatalogSource } from "../../src/catalog/model.js";
 import { configSchema } from "../../src/config/schema.js";
 import { mapEntitlements } from "../../src/core/map.js";
@@ -8,7 +12,7 @@ import { createMemoryLock } from "../../src/lock/memory-lock.js";
 import { computePlan } from "../../src/run/compute-plan.js";
 import { mirrorCatalog } from "../../src/run/demo.js";
 import { runIncremental } from "../../src/run/incremental.js";
-import { reconcile } from "../../src/run/reconcile.js";
+import { prepareState, reconcile } from "../../src/run/reconcile.js";
 import { createSnapshotCache } from "../../src/run/snapshot-cache.js";
 import { createPgliteExecutor } from "../../src/warehouse/postgres-executor.js";
 import { catalog, database, policy, role, table } from "../support/catalog-builders.js";
@@ -25,7 +29,7 @@ const snapshot = catalog({
 });
 
 describe("reads of an untrusted state schema (PGlite)", () => {
-  it("plan and an incremental run refuse a grant_slots view whose function would make its owner superuser", async () => {
+  it("plan, an incremental run and migrate refuse a grant_slots view whose function would make its owner superuser", async () => {
     const executor = await createPgliteExecutor({});
     try {
       const holder = { snapshot };
@@ -65,8 +69,27 @@ describe("reads of an untrusted state schema (PGlite)", () => {
       const incremental = await runIncremental([{ kind: "table", database: "sales", table: "orders" }], deps).catch((error: unknown) => error);
       expect(incremental).toMatchObject({ code: "STATE_UNTRUSTED" });
       expect(await isSuperuser()).toBe(false);
+      // `migrate` (what the migrate command runs) refuses it too, before it reads the migrations table.
+      await expect(prepareState(executor, config.stateSchema, createLogger("silent"))).rejects.toMatchObject({ code: "STATE_UNTRUSTED" });
     } finally {
       await executor.close();
+    }
+  });
+
+  it("the migrate command refuses a state schema someone else owns, and creates nothing in it", async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), "lfsync-untrusted-"));
+    try {
+      const setup = await createPgliteExecutor({ dataDir });
+      await setup.transaction(["CREATE ROLE mallory NOLOGIN", "CREATE SCHEMA lfsync AUTHORIZATION mallory"]);
+      await setup.close();
+      const write = vi.spyOn(process.stdout, "write").mockImplementation(() => true);
+      const config = configSchema.parse({ source: { kind: "file", path: "unused.yaml" }, target: { kind: "pglite", dataDir }, logLevel: "silent" });
+      await expect(migrateCommand(config).finally(() => write.mockRestore())).rejects.toMatchObject({ code: "STATE_UNTRUSTED", message: expect.stringContaining("owned by mallory") });
+      const check = await createPgliteExecutor({ dataDir });
+      expect(await check.query("SELECT to_regclass('lfsync.migrations') AS t")).toEqual([{ t: null }]);
+      await check.close();
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
     }
   });
 });
