@@ -71,7 +71,7 @@ export async function computePlan(options: {
   const inventoryRead = timed("inventory", () =>
     readInventory(executor, { grantees: granteesOf(desired.grantees, rows), excludeSchemas: [config.stateSchema] }),
   );
-  inventoryRead.catch(() => undefined); // awaited below, after the recorded rows become columns while the target reads
+  inventoryRead.catch(() => undefined); // awaited below, once the recorded rows are columns
   const recorded = await timed("expand", () => recordedColumnsOf(rows, desired.registry));
   const inventory = await inventoryRead;
   // External (Spectrum) schemas are Lake Formation's own business: never reported or revoked as unmanaged.

@@ -25,6 +25,13 @@ const PRIVILEGE_RANK: ReadonlyMap<string, number> = new Map(
  */
 export const DEFAULT_PAGE_ROWS = 5_000;
 
+/**
+ * PostgreSQL has no such cap, and each page sorts the whole table again (row_key has no index, as
+ * on Redshift): 10x fewer pages cut the state read of a 10k-table target (40k rows) from nine
+ * sorts to one. The rows are kept whole either way.
+ */
+export const POSTGRES_PAGE_ROWS = 50_000;
+
 /** Distinct names met while reading, numbered in order of appearance; ranks() numbers them in sort order. */
 class Names {
   readonly #ids = new Map<string, number>();
@@ -126,12 +133,12 @@ function isSortedSet(columns: readonly string[]): boolean {
  * If a slot has both a table-level row and column rows (only a crash between two versions could
  * write that), both come back as two grants of the same slot, and the planner forgets the wrong one.
  */
-export async function readRecordedGrants(executor: SqlExecutor, stateSchema: string, pageRows = DEFAULT_PAGE_ROWS): Promise<RecordedGrant[]> {
+export async function readRecordedGrants(executor: SqlExecutor, stateSchema: string, pageRows?: number): Promise<RecordedGrant[]> {
   return recordedGrantsOf(await readRecordedRows(executor, stateSchema, pageRows));
 }
 
 /** Every row of grant_slots, for recordedGrantsOf or recordedColumnsOf; [] before the first migration. */
-export async function readRecordedRows(executor: SqlExecutor, stateSchema: string, pageRows = DEFAULT_PAGE_ROWS): Promise<Row[]> {
+export async function readRecordedRows(executor: SqlExecutor, stateSchema: string, pageRows = executor.dialect === "postgres" ? POSTGRES_PAGE_ROWS : DEFAULT_PAGE_ROWS): Promise<Row[]> {
   if (!(await stateTableExists(executor, stateSchema, "grant_slots"))) return [];
   return readGrantSlotRows(executor, stateSchema, pageRows);
 }
