@@ -178,8 +178,8 @@ function benchConfig(urls: { readonly catalog: string; readonly dataApi: string;
     {
       source: { kind: "aws", region: "us-east-1", catalogId: ACCOUNT, lakeFormationEndpoint: urls.catalog, glueEndpoint: urls.catalog, stsEndpoint: urls.sts },
       target: { kind: "data-api", endpoint: urls.dataApi, region: "us-east-1", workgroupName: "bench", database: "dev", dialect: "redshift", pollIntervalMs: 10 },
-      // GET /plan?refresh=1 (the check) reads the whole catalog: longer than the default 30 s request timeout.
-      server: { host: "127.0.0.1", port: 0, webhook: { apiKey: API_KEY }, reportToken: REPORT_TOKEN, requestTimeoutMs: 1_800_000 },
+      // GET /plan?refresh=1 (the check) reads the whole catalog: longer than the default request (30 s) and idle (60 s) timeouts.
+      server: { host: "127.0.0.1", port: 0, webhook: { apiKey: API_KEY }, reportToken: REPORT_TOKEN, requestTimeoutMs: 1_800_000, connectionTimeoutMs: 1_800_000 },
       mapping: { databases: { include: managed } },
       logLevel: "warn",
     },
