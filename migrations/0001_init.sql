@@ -14,11 +14,13 @@
 --   POSITION finds it, REPLACE takes it out of its row and LENGTH counts the names
 --   (src/warehouse/state/table-lists.ts).
 -- policies: JSON array of the ids of the policies behind the grants (src/core/policy-ref.ts).
+-- A change to a slot cuts its name out of the rows that list it (UPDATE ... REPLACE, in the batch's
+-- transaction) and deletes the rows left with no table (src/warehouse/state/grant-slots-removal.ts).
 -- Lists longer than 4 KB are split, so a row stays under about 14 KB (a result row is at most 64 KB,
 -- a statement 100 KB, and a page of the paged read holds 5000 rows; a table may have 1600 columns
 -- of 127 bytes): more tables go to more rows; a column list is cut into parts, each a row listing
 -- the same tables, numbered by part (0 first; only part 0 counts slots).
--- row_key: a hash of the row as written, the keyset of the paged read. run_ref: the first 8
+-- row_key: a hash of the row as inserted (an UPDATE keeps it), the keyset of the paged read. run_ref: the first 8
 -- characters of the id of the run that wrote the row (a UUID's are enough to find it in `runs`).
 CREATE TABLE IF NOT EXISTS ${schema}.grant_slots (
   grantee_kind VARCHAR(8) NOT NULL,

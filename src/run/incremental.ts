@@ -15,7 +15,7 @@ import type { ResourceRead } from "../server/event-reads.js";
 import type { SqlExecutor } from "../warehouse/executor.js";
 import { checkTargetPermissions } from "../warehouse/preflight.js";
 import { readRecordedScope } from "../warehouse/state-scope.js";
-import { recordRunEnd, recordRunStart } from "../warehouse/state-store.js";
+import { assertStateTrusted, recordRunEnd, recordRunStart } from "../warehouse/state-store.js";
 import { applyPlan } from "./apply.js";
 import { leaseTtlMs } from "./run-log.js";
 import type { RunSummary } from "./reconcile.js";
@@ -138,7 +138,8 @@ async function applyScope(snapshot: CatalogSnapshot, scope: ChangeScope, deps: I
   };
   try {
     const scoped = await timed("desired", () => scopedDesired(snapshot, scope, config.mapping, executor.dialect));
-    const recorded = await timed("recorded", () => readRecordedScope(executor, config.stateSchema, scoped.target));
+    // Trusted before it is read or written, as a full run checks it (issue 13 item 1): a view or trigger there runs as the service.
+    const recorded = await timed("recorded", async () => (await assertStateTrusted(executor, config.stateSchema), readRecordedScope(executor, config.stateSchema, scoped.target)));
     const grantees = new Map<string, Grantee>();
     for (const g of [...scoped.grantees, ...recorded.grants.map((r) => r.grantee)]) grantees.set(granteeKey(g), g);
     const inventory = await timed("inventory", () =>

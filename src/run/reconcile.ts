@@ -122,13 +122,14 @@ export async function reconcile(options: ReconcileOptions): Promise<RunSummary> 
 
 /**
  * Under the lease, before any write: refuse a state schema someone else controls, migrate it, and
- * check again what the migrations left (issue 13 item 1).
+ * check again what the migrations left (issue 13 item 1). `migrate` runs it too.
  */
-async function prepareState(executor: SqlExecutor, stateSchema: string, log: Logger): Promise<void> {
+export async function prepareState(executor: SqlExecutor, stateSchema: string, log: Pick<Logger, "info">): Promise<{ applied: string[]; alreadyApplied: string[] }> {
   await assertStateTrusted(executor, stateSchema);
   const migrations = await runMigrations(executor, stateSchema);
   if (migrations.applied.length > 0) log.info({ applied: migrations.applied }, "state schema migrated");
   await assertStateTrusted(executor, stateSchema);
+  return migrations;
 }
 
 /** Plan, confirm, check permissions, apply and record the tag assignments; fills `state` as it goes. */

@@ -1,19 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { eventReads } from "../../src/server/event-reads.js";
 import type { EventEnvelope } from "../../src/server/events.js";
+import { cloudTrailEvent } from "./harness.js";
 
 function cloudTrail(eventName: string, requestParameters: unknown, source = "aws.lakeformation"): EventEnvelope {
-  return {
-    version: "0",
-    id: "1",
-    "detail-type": "AWS API Call via CloudTrail",
-    source,
-    account: "123456789012",
-    time: "2025-01-01T00:00:00Z",
-    region: "eu-west-1",
-    resources: [],
-    detail: { eventSource: source === "aws.glue" ? "glue.amazonaws.com" : "lakeformation.amazonaws.com", eventName, requestParameters },
-  };
+  return cloudTrailEvent(eventName, { source, requestParameters });
 }
 
 function glueNative(detail: Record<string, unknown>): EventEnvelope {

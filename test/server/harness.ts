@@ -208,7 +208,7 @@ export function harnessPerFile(options: Omit<HarnessOptions, "executor"> = {}, p
 }
 
 /** The envelope as EventBridge delivers it (aws-facts §4.2). */
-export function cloudTrailEvent(eventName: string, extra: { source?: string; eventSource?: string; errorCode?: string; id?: string } = {}) {
+export function cloudTrailEvent(eventName: string, extra: { source?: string; eventSource?: string; errorCode?: string; id?: string; requestParameters?: unknown } = {}) {
   const source = extra.source ?? "aws.lakeformation";
   return {
     version: "0",
@@ -225,9 +225,11 @@ export function cloudTrailEvent(eventName: string, extra: { source?: string; eve
       eventName,
       awsRegion: "eu-west-1",
       // Grants name an LF-tag policy; grants on named resources change nothing this service follows.
-      requestParameters: /Permissions$/.test(eventName)
-        ? { resource: { lFTagPolicy: { resourceType: "TABLE", expression: [{ tagKey: "access", tagValues: ["public"] }] } } }
-        : { resource: { table: { databaseName: "sales", name: "orders" } } },
+      requestParameters:
+        extra.requestParameters ??
+        (/Permissions$/.test(eventName)
+          ? { resource: { lFTagPolicy: { resourceType: "TABLE", expression: [{ tagKey: "access", tagValues: ["public"] }] } } }
+          : { resource: { table: { databaseName: "sales", name: "orders" } } }),
       ...(extra.errorCode === undefined ? {} : { errorCode: extra.errorCode, errorMessage: "denied" }),
     },
   };

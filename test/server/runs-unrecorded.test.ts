@@ -72,4 +72,31 @@ describe("GET /runs lists the runs the run log could not take", () => {
     ]);
     expect((await h.app.inject({ url: "/runs?limit=1", headers: report })).json<{ runs: unknown[] }>().runs).toHaveLength(1);
   });
+
+  it("never reads a run log it cannot trust: a `runs` view someone else made, whose function would make them superuser, is not queried", async () => {
+    h = await startHarness({ executor });
+    await executor.transaction([
+      "CREATE ROLE mallory NOLOGIN",
+      "CREATE SCHEMA lfsync AUTHORIZATION mallory",
+      "CREATE FUNCTION lfsync.promote() RETURNS boolean LANGUAGE plpgsql AS $$ BEGIN ALTER ROLE mallory SUPERUSER; RETURN true; END $$",
+      "CREATE VIEW lfsync.runs AS SELECT 'forged'::text AS run_id, 'apply'::text AS command, 'succeeded'::text AS status, now()::timestamp AS started_at, NULL::timestamp AS finished_at," +
+        " NULL::bigint AS fencing_token, NULL::text AS catalog_hash, NULL::bigint AS grants, NULL::bigint AS revokes, NULL::bigint AS pending, NULL::bigint AS batches_applied," +
+        " NULL::bigint AS batches_total, NULL::text AS error_code, NULL::text AS message WHERE lfsync.promote()",
+      "ALTER FUNCTION lfsync.promote() OWNER TO mallory",
+      "ALTER VIEW lfsync.runs OWNER TO mallory",
+    ]);
+    try {
+      await oneRun();
+      const listed = await h.app.inject({ url: "/runs", headers: report });
+      expect(listed.statusCode).toBe(200);
+      const body = listed.json<{ runs: Record<string, unknown>[]; runLogUntrusted?: string }>();
+      expect(body.runs.map((r) => [r.errorCode, r.unrecorded !== undefined])).toEqual([["STATE_UNTRUSTED", true]]);
+      expect(body.runLogUntrusted).toContain("lfsync.runs is not a plain table");
+      expect((await h.app.inject({ url: "/runs/forged", headers: report })).json()).toMatchObject({ code: "STATE_UNTRUSTED" });
+      expect(await executor.query("SELECT rolsuper FROM pg_roles WHERE rolname = 'mallory'")).toEqual([{ rolsuper: false }]);
+    } finally {
+      await h.close();
+      await executor.transaction(["DROP SCHEMA lfsync CASCADE", "DROP ROLE mallory"]);
+    }
+  });
 });

@@ -84,40 +84,39 @@ class SlotWalk {
   run(): void {
     const { registry, D, R, H } = this;
     const sides = new SortedSides(D, R, H, registry.objectRanks(), registry.granteeRanks());
+    const stateGrantee = this.#kinds.stateGrantee;
+    let recordedSlots = 0;
+    let unchanged = 0;
     while (sides.next()) {
-      if (sides.recordedCount > 0) this.recordedSlots++;
-      if (sides.desired < 0 && sides.recordedCount === 0 && !this.#managed.has(this.registry.objects[this.H.object[sides.heldRows[0]!]!]!.schema)) {
-        continue; // held only, outside the schemas the mapping manages: not the service's business
+      const desired = sides.desired;
+      const recordedCount = sides.recordedCount;
+      if (recordedCount > 0) recordedSlots++;
+      if (desired >= 0) {
+        if (recordedCount === 1 && sides.heldCount > 0 && (stateGrantee === null || stateGrantee[sides.recordedRows[0]!]! < 0) && triviallyEqual(registry, sides, D.columns[desired]!, R.columns, H.columns)) {
+          unchanged++;
+          continue;
+        }
+      } else if (recordedCount === 0) {
+        if (!this.#managed.has(registry.objects[H.object[sides.heldRows[0]!]!]!.schema)) continue; // held only, outside the schemas the mapping manages: not the service's business
+        if (this.#isShadow(sides.heldRows[0]!)) continue; // PostgreSQL: the same role's privilege, decided in its slot under the other kind
       }
-      if (sides.desired < 0 && sides.recordedCount === 0 && this.#isShadow(sides.heldRows[0]!)) {
-        continue; // PostgreSQL: the same role's privilege, decided in its slot under the other kind
-      }
-      if (this.#triviallyEqual(sides)) {
-        this.unchanged++;
-        continue;
-      }
-      const input = this.#slotInput(sides);
-      const decision = decideSlot(input);
-      if (decision.unmanaged !== undefined) this.#unmanaged(input, decision.unmanaged);
-      if (sides.recordedCount === 0 && sides.heldCount === 0 && decision.pending === undefined && decision.warning === undefined && decision.changes.length === 1) {
-        // A first grant: exactly the desired row. Kept as the row; its step is made only when rendered or asked for.
-        this.freshRows.push(sides.desired);
-        this.freshKeys.push(sides.key);
-        continue;
-      }
-      this.#collect(decision, sides.key);
+      this.#decide(sides);
     }
+    this.recordedSlots += recordedSlots;
+    this.unchanged += unchanged;
   }
 
-  /** Desired, recorded and held are one and the same grant: the steady state of large catalogs, decided on integers. */
-  #triviallyEqual(sides: SortedSides): boolean {
-    const { registry, D, R, H } = this;
-    if (sides.desired < 0 || sides.recordedCount !== 1 || sides.heldCount === 0) return false;
-    if (this.#kinds.stateGrantee !== null && this.#kinds.stateGrantee[sides.recordedRows[0]!]! >= 0) return false;
-    const columns = D.columns[sides.desired]!;
-    if (!registry.sameColumns(R.columns[sides.recordedRows[0]!]!, columns) || (columns !== 0 && sides.heldCount !== 1)) return false;
-    for (let h = 0; h < sides.heldCount; h++) if (!registry.sameColumns(H.columns[sides.heldRows[h]!]!, columns)) return false;
-    return true;
+  #decide(sides: SortedSides): void {
+    const input = this.#slotInput(sides);
+    const decision = decideSlot(input);
+    if (decision.unmanaged !== undefined) this.#unmanaged(input, decision.unmanaged);
+    if (sides.recordedCount === 0 && sides.heldCount === 0 && decision.pending === undefined && decision.warning === undefined && decision.changes.length === 1) {
+      // A first grant: exactly the desired row. Kept as the row; its step is made only when rendered or asked for.
+      this.freshRows.push(sides.desired);
+      this.freshKeys.push(sides.key);
+      return;
+    }
+    this.#collect(decision, sides.key);
   }
 
   #slotInput(sides: SortedSides): SlotInput {
@@ -231,6 +230,16 @@ function assemble(input: PlanInput, registry: GrantRegistry, D: GrantColumns, wa
   };
   rememberParts(plan, { steps, fresh, stepKeys, freshKeys });
   return plan;
+}
+
+/**
+ * Desired, recorded and held are one and the same grant (same columns, and the state holds it under
+ * this grantee): the steady state of large catalogs, decided on integers.
+ */
+function triviallyEqual(registry: GrantRegistry, sides: SortedSides, columns: number, recorded: Int32Array, held: Int32Array): boolean {
+  if (!registry.sameColumns(recorded[sides.recordedRows[0]!]!, columns) || (columns !== 0 && sides.heldCount !== 1)) return false;
+  for (let h = 0; h < sides.heldCount; h++) if (!registry.sameColumns(held[sides.heldRows[h]!]!, columns)) return false;
+  return true;
 }
 
 /** Default managed schemas: those of the desired and recorded grants. */

@@ -1,6 +1,7 @@
 import { quoteIdent, quoteLiteral, quoteNullable } from "../../core/sql.js";
 import type { Dialect } from "../../core/grants.js";
 import type { Row, SqlExecutor } from "../executor.js";
+import { assertStateTrusted } from "./trust.js";
 import { integerLiteral, isoTimestamp, nullableString, numberOrNull, stateTableExists, stringOf, timestampLiteral, truncateBytes } from "./sql.js";
 
 /**
@@ -134,9 +135,13 @@ function runRecord(row: Row): RunRecord {
   };
 }
 
-/** Newest first; [] before the first migration. */
+/**
+ * Newest first; [] before the first migration. Read only from a trusted state schema: a `runs` view
+ * someone else made would run their functions as the service's user (STATE_UNTRUSTED otherwise).
+ */
 export async function listRuns(executor: SqlExecutor, stateSchema: string, limit: number): Promise<RunRecord[]> {
   if (!(await stateTableExists(executor, stateSchema, "runs"))) return [];
+  await assertStateTrusted(executor, stateSchema);
   const rows = await executor.query(
     `SELECT ${RUN_COLUMNS} FROM ${runsTable(stateSchema)} ORDER BY started_at DESC, run_id DESC LIMIT ${Math.max(0, Math.floor(limit))}`,
   );
@@ -145,6 +150,7 @@ export async function listRuns(executor: SqlExecutor, stateSchema: string, limit
 
 export async function getRun(executor: SqlExecutor, stateSchema: string, runId: string): Promise<RunRecord | null> {
   if (!(await stateTableExists(executor, stateSchema, "runs"))) return null;
+  await assertStateTrusted(executor, stateSchema);
   const rows = await executor.query(`SELECT ${RUN_COLUMNS} FROM ${runsTable(stateSchema)} WHERE run_id = ${quoteLiteral(runId, executor.dialect)}`);
   return rows[0] === undefined ? null : runRecord(rows[0]);
 }
