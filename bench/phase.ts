@@ -32,14 +32,20 @@ const arg = (name: string): string => {
   return args[i + 1]!;
 };
 
+/** CPU time (user + system) of this process in the timed work so far: on a loaded machine wall times are noisy. */
+let cpuMs = 0;
+
 function report(details: Record<string, unknown>): void {
   const maxRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
-  process.stdout.write(`${JSON.stringify({ phase, maxRssMb, ...details })}\n`);
+  process.stdout.write(`${JSON.stringify({ phase, maxRssMb, cpuMs: Math.round(cpuMs), ...details })}\n`);
 }
 
 async function timed<T>(work: () => Promise<T> | T): Promise<[T, number]> {
   const start = performance.now();
+  const cpu = process.cpuUsage();
   const value = await work();
+  const used = process.cpuUsage(cpu);
+  cpuMs += (used.user + used.system) / 1000;
   return [value, Math.round(performance.now() - start)];
 }
 

@@ -12,7 +12,8 @@ import { listedColumns } from "../core/plan/unlisted-columns.js";
 import { resolvePolicies } from "../core/resolve.js";
 import { ownershipResolver } from "../core/ownership.js";
 import type { SqlExecutor } from "../warehouse/executor.js";
-import { assertStateTrusted, readRecordedGrants } from "../warehouse/state-store.js";
+import type { Row } from "../warehouse/executor.js";
+import { assertStateTrusted, readRecordedRows, recordedColumnsOf } from "../warehouse/state-store.js";
 import { readInventory } from "./wiring.js";
 
 export interface PlanResult {
@@ -56,20 +57,23 @@ export async function computePlan(options: {
     }
   };
 
+  // The state rows are read while the source is (the target works while this process parses). A
+  // SELECT runs the functions of whoever controls the schema (a view): read only a trusted one.
+  const recordedRows = timed("recorded", async () => (await assertStateTrusted(executor, config.stateSchema), readRecordedRows(executor, config.stateSchema)));
+  recordedRows.catch(() => undefined); // awaited below; a failure while the source is read stays handled
   progress("reading source");
   const { snapshot, warnings: sourceWarnings } = await timed("source", () => source.read());
   progress("resolving");
   const entitlements = await timed("resolve", () => resolvePolicies(snapshot));
   const desired = await timed("map", () => mapEntitlements(entitlements, config.mapping, executor.dialect));
   progress("reading target");
-  // A SELECT runs the functions of whoever controls the schema (a view): read only a trusted one.
-  const recorded = await timed("recorded", async () => (await assertStateTrusted(executor, config.stateSchema), readRecordedGrants(executor, config.stateSchema)));
-  const grantees = new Map<string, Grantee>();
-  for (const g of desired.grantees) grantees.set(granteeKey(g), g);
-  for (const g of recorded) grantees.set(granteeKey(g.grantee), g.grantee);
-  const inventory = await timed("inventory", () =>
-    readInventory(executor, { grantees: [...grantees.values()], excludeSchemas: [config.stateSchema] }),
+  const rows = await recordedRows;
+  const inventoryRead = timed("inventory", () =>
+    readInventory(executor, { grantees: granteesOf(desired.grantees, rows), excludeSchemas: [config.stateSchema] }),
   );
+  inventoryRead.catch(() => undefined); // awaited below, once the recorded rows are columns
+  const recorded = await timed("expand", () => recordedColumnsOf(rows, desired.registry));
+  const inventory = await inventoryRead;
   // External (Spectrum) schemas are Lake Formation's own business: never reported or revoked as unmanaged.
   const managedSchemas = managedSchemasOf(snapshot, config.mapping, executor.dialect, inventory.externalSchemas);
   progress("planning");
@@ -92,4 +96,17 @@ export async function computePlan(options: {
   );
   const catalogHash = createHash("sha256").update(JSON.stringify(snapshot)).digest("hex");
   return { plan, snapshot, desired, inventory, managedSchemas, catalogHash, timings };
+}
+
+/**
+ * The grantees the inventory reads: the desired ones and those of the recorded rows (a row naming
+ * no valid grantee is refused when the rows are read as grants).
+ */
+function granteesOf(desired: readonly Grantee[], rows: readonly Row[]): Grantee[] {
+  const grantees = new Map<string, Grantee>();
+  for (const g of desired) grantees.set(granteeKey(g), g);
+  for (const { grantee_kind: kind, grantee: name } of rows) {
+    if ((kind === "group" || kind === "role") && typeof name === "string") grantees.set(`${kind}:${name}`, { kind, name });
+  }
+  return [...grantees.values()];
 }

@@ -4,7 +4,15 @@
  * module keeps the imports of the rest of the code stable.
  */
 export { currentFence, fencedOut, fenceStatement } from "./state/fence.js";
-export { DEFAULT_PAGE_ROWS, GRANT_SLOT_COLUMNS, readGrantSlotRows, readRecordedGrants, recordedGrantsOf } from "./state/grant-slots-read.js";
+export {
+  DEFAULT_PAGE_ROWS,
+  GRANT_SLOT_COLUMNS,
+  readGrantSlotRows,
+  readRecordedGrants,
+  readRecordedRows,
+  recordedColumnsOf,
+  recordedGrantsOf,
+} from "./state/grant-slots-read.js";
 export { renderStateStatements, type StateRowChange } from "./state/grant-slots-write.js";
 export {
   getRun,

@@ -2,6 +2,7 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CatalogSnapshot } from "../../src/catalog/model.js";
 import { compareStrings, grantSlotKey, granteeKey, tableKey, type Grant, type RecordedGrant } from "../../src/core/grants.js";
+import { GrantColumns, GrantRegistry } from "../../src/core/grant-columns.js";
 import { planChanges } from "../../src/core/plan.js";
 import { byteLength } from "../../src/core/sql.js";
 import { runMigrations } from "../../src/warehouse/migrate.js";
@@ -15,6 +16,7 @@ import {
   listRuns,
   readGrantSlotRows,
   readRecordedGrants,
+  recordedColumnsOf,
   recordedGrantsOf,
   recordFailedRun,
   recordRunEnd,
@@ -171,6 +173,8 @@ describe("recordedGrantsOf", () => {
       run: r.run,
     }));
   const formKey = (g: Grant): string => `${grantSlotKey(g)}${g.object.columns === null ? "" : "\u0001"}`;
+  const sortedByForm = <T extends Grant & { readonly because: readonly string[] }>(grants: readonly T[]) =>
+    [...grants].sort((a, b) => compareStrings(formKey(a), formKey(b))).map((g) => ({ ...g }));
 
   it("expands every row into the slots it lists: one grant per slot form, sorted as grantSlotKey orders them, merging columns, policies and greatest run", () => {
     fc.assert(
@@ -185,6 +189,22 @@ describe("recordedGrantsOf", () => {
           expect(new Set(grant.because)).toEqual(new Set(own.flatMap((slot) => slot.policies)));
           expect(grant.runId).toBe(own.map((slot) => slot.run).sort().pop());
         }
+      }),
+    );
+  });
+
+  it("reads the same grants as the planner's columns over a registry that already holds other grants (the desired ones)", () => {
+    fc.assert(
+      fc.property(fc.uniqueArray(fc.constantFrom(...NAMES), { minLength: 1, maxLength: 4 }).chain((names) => fc.array(rowArb(names), { maxLength: 30 })), (generated) => {
+        const rows = generated.flatMap(rowsOf);
+        const registry = new GrantRegistry();
+        // Desired grants first, as a run interns them: the recorded ones must find the same ids by content.
+        GrantColumns.from(generated.flatMap(slotsOf).map((slot) => ({ ...slot.grant, object: { ...slot.grant.object, columns: slot.grant.object.columns === null ? null : [...slot.grant.object.columns].sort(compareStrings) } })), registry);
+        const columns = recordedColumnsOf(rows, registry);
+        const asObjects = (c: GrantColumns) => Array.from({ length: c.length }, (_, i) => c.grantAt(i, registry));
+        const withoutRun = ({ runId: _, ...grant }: RecordedGrant) => grant;
+        const expected = recordedGrantsOf(rows).map(withoutRun);
+        expect(sortedByForm(asObjects(columns))).toEqual(sortedByForm(expected));
       }),
     );
   });

@@ -4,6 +4,7 @@ import { z } from "zod";
 import { accessCsvChunks, accessJsonChunks } from "../../core/access/access-report.js";
 import { accessTextChunks } from "../../core/access/access-text.js";
 import { ACCESS_HTML_CSP, accessHtmlChunks } from "../access-html.js";
+import { sendHtml } from "../html-reply.js";
 import { preferredType } from "../negotiate.js";
 
 const OFFERS = ["text/html", "application/json", "text/csv", "text/plain"] as const;
@@ -47,11 +48,7 @@ export async function accessRoutes(app: FastifyInstance): Promise<void> {
         case "text/plain":
           return reply.type("text/plain; charset=utf-8").send(Readable.from(accessTextChunks(rows)));
         case "text/html":
-          return reply
-            .type("text/html; charset=utf-8")
-            .header("content-security-policy", `${ACCESS_HTML_CSP}; frame-ancestors 'none'`)
-            .header("x-content-type-options", "nosniff")
-            .send(Readable.from(accessHtmlChunks(rows, { generatedAt })));
+          return sendHtml(reply, ACCESS_HTML_CSP, accessHtmlChunks(rows, { generatedAt }));
       }
     },
   );

@@ -3,6 +3,7 @@ import { z } from "zod";
 import type { Plan } from "../../core/plan.js";
 import { Readable } from "node:stream";
 import { planJsonChunks, planTextChunks } from "../../core/plan-report.js";
+import { sendHtml } from "../html-reply.js";
 import { preferredType } from "../negotiate.js";
 import { filterPlan, type PlanFilter } from "../plan-filter.js";
 import { PLAN_HTML_CSP, renderPlanHtmlChunks } from "../plan-html.js";
@@ -90,11 +91,7 @@ export async function planRoutes(app: FastifyInstance): Promise<void> {
         case "text/plain":
           return reply.type("text/plain; charset=utf-8").send(Readable.from(planTextChunks(plan)));
         case "text/html":
-          return reply
-            .type("text/html; charset=utf-8")
-            .header("content-security-policy", `${PLAN_HTML_CSP}; frame-ancestors 'none'`)
-            .header("x-content-type-options", "nosniff")
-            .send(Readable.from(renderPlanHtmlChunks(plan, { generatedAt: app.clock(), filter })));
+          return sendHtml(reply, PLAN_HTML_CSP, renderPlanHtmlChunks(plan, { generatedAt: app.clock(), filter }));
       }
     },
   );

@@ -7,6 +7,7 @@ import {
   SCHEMA_PRIVILEGES,
   TABLE_PRIVILEGES,
 } from "../../core/grants.js";
+import { GrantColumns, type GrantRegistry, PRIVILEGE_ID } from "../../core/grant-columns.js";
 import { quoteIdent, quoteLiteral } from "../../core/sql.js";
 import { SyncError } from "../../errors.js";
 import type { Row, SqlExecutor } from "../executor.js";
@@ -23,6 +24,13 @@ const PRIVILEGE_RANK: ReadonlyMap<string, number> = new Map(
  * stays under the Data API's 100 MB result (aws-facts §5.3) whatever the rows hold.
  */
 export const DEFAULT_PAGE_ROWS = 5_000;
+
+/**
+ * PostgreSQL has no such cap, and each page sorts the whole table again (row_key has no index, as
+ * on Redshift): 10x fewer pages cut the state read of a 10k-table target (40k rows) from nine
+ * sorts to one. The rows are kept whole either way.
+ */
+export const POSTGRES_PAGE_ROWS = 50_000;
 
 /** Distinct names met while reading, numbered in order of appearance; ranks() numbers them in sort order. */
 class Names {
@@ -125,23 +133,40 @@ function isSortedSet(columns: readonly string[]): boolean {
  * If a slot has both a table-level row and column rows (only a crash between two versions could
  * write that), both come back as two grants of the same slot, and the planner forgets the wrong one.
  */
-export async function readRecordedGrants(executor: SqlExecutor, stateSchema: string, pageRows = DEFAULT_PAGE_ROWS): Promise<RecordedGrant[]> {
-  if (!(await stateTableExists(executor, stateSchema, "grant_slots"))) return [];
-  return recordedGrantsOf(await readGrantSlotRows(executor, stateSchema, pageRows));
+export async function readRecordedGrants(executor: SqlExecutor, stateSchema: string, pageRows?: number): Promise<RecordedGrant[]> {
+  return recordedGrantsOf(await readRecordedRows(executor, stateSchema, pageRows));
 }
 
-/** Names, grantees, run ids and policy lists met while reading, each kept once. */
+/** Every row of grant_slots, for recordedGrantsOf or recordedColumnsOf; [] before the first migration. */
+export async function readRecordedRows(executor: SqlExecutor, stateSchema: string, pageRows = executor.dialect === "postgres" ? POSTGRES_PAGE_ROWS : DEFAULT_PAGE_ROWS): Promise<Row[]> {
+  if (!(await stateTableExists(executor, stateSchema, "grant_slots"))) return [];
+  return readGrantSlotRows(executor, stateSchema, pageRows);
+}
+
+/** Names, grantees, run ids, column and policy lists met while reading, each kept once. */
 class RowReader {
   readonly grantees = { group: new Names(), role: new Names() };
   readonly granteeObjects = { group: [] as Grantee[], role: [] as Grantee[] };
   readonly schemas = new Names();
   readonly tables = new Names();
   readonly #policies = new Map<string, readonly string[]>();
+  readonly #columns = new Map<string, string[]>();
   readonly #runIds = new Map<string, string>();
 
   policies(text: string): readonly string[] {
     let list = this.#policies.get(text);
     if (list === undefined) this.#policies.set(text, (list = JSON.parse(text) as string[]));
+    return list;
+  }
+
+  /** A column list, sorted and distinct; rows with the same text share one list. */
+  columns(text: string): string[] {
+    let list = this.#columns.get(text);
+    if (list === undefined) {
+      list = JSON.parse(text) as string[];
+      if (!isSortedSet(list)) list = [...new Set(list)].sort(compareStrings);
+      this.#columns.set(text, list);
+    }
     return list;
   }
 
@@ -152,8 +177,18 @@ class RowReader {
   }
 }
 
-/** Per row, the small-integer sort keys of its slot form; ids become ranks before sorting. */
-interface RowKeys {
+/** What one row says about every slot it lists: read once, shared by them. */
+interface RowFields {
+  readonly grantee: Grantee;
+  readonly privilege: Privilege;
+  readonly schema: string;
+  readonly columns: readonly string[] | null;
+  readonly because: readonly string[];
+  readonly runId: string;
+}
+
+/** Per slot, the small-integer sort keys of its slot form; ids become ranks before sorting. */
+interface SlotKeys {
   readonly grantee: Uint32Array;
   readonly schema: Uint32Array;
   readonly table: Uint32Array;
@@ -161,10 +196,20 @@ interface RowKeys {
 }
 
 /**
- * The grants of one row, one per table it lists (or the schema-level grant), written from index
- * `at` on; the row's names, column list and policies are read once and shared by its grants.
+ * Every slot the rows list, one per table of a row (or the row's schema-level slot): the row it
+ * comes from, its table (by id in `tables`, -1 for the schema itself), and its slot-form keys.
  */
-function readRow(row: Row, tables: readonly string[] | null, at: number, reader: RowReader, keys: RowKeys, grants: RecordedGrant[]): void {
+interface Slots {
+  readonly count: number;
+  readonly fields: readonly RowFields[];
+  readonly rowOf: Uint32Array;
+  readonly tableOf: Int32Array;
+  readonly tables: readonly string[];
+  readonly keys: SlotKeys;
+}
+
+/** The fields of one row; its slots' keys and tables written from index `at` on. */
+function readRow(row: Row, tables: readonly string[] | null, at: number, reader: RowReader, slots: Slots): RowFields {
   // Named property reads, not row[column]: rows share one shape, and these reads stay fast.
   const { grantee_kind: kind, grantee, schema_name: schema, privilege, policies, run_ref: runId, columns } = row;
   const rank = PRIVILEGE_RANK.get(privilege as string);
@@ -177,26 +222,47 @@ function readRow(row: Row, tables: readonly string[] | null, at: number, reader:
   const granteeId = reader.grantees[kind].id(grantee);
   const granteeObject = (reader.granteeObjects[kind][granteeId] ??= { kind, name: reader.grantees[kind].names[granteeId]! });
   const schemaId = reader.schemas.id(schema);
-  let list = columns === null ? null : (JSON.parse(stringOf(row, "columns")) as string[]);
-  if (list !== null && !isSortedSet(list)) list = [...new Set(list)].sort(compareStrings);
-  const because = policies === null ? [] : reader.policies(stringOf(row, "policies"));
-  const run = reader.runId(runId);
-  const schemaName = reader.schemas.names[schemaId]!;
+  const list = columns === null ? null : reader.columns(stringOf(row, "columns"));
+  const { keys, rowOf, tableOf } = slots;
   const count = tables === null ? 1 : tables.length;
   for (let k = 0; k < count; k++) {
     const i = at + k;
     const tableId = tables === null ? -1 : reader.tables.id(tables[k]!);
+    rowOf[i] = slots.fields.length;
+    tableOf[i] = tableId;
     keys.grantee[i] = granteeId * 2 + (kind === "role" ? 1 : 0);
     keys.schema[i] = schemaId;
     keys.table[i] = tableId + 1;
     keys.form[i] = rank * 2 + (list === null ? 0 : 1);
-    const table = tableId < 0 ? null : reader.tables.names[tableId]!;
-    grants[i] = { grantee: granteeObject, privilege: privilege as Privilege, object: { schema: schemaName, table, columns: list }, because, runId: run };
   }
+  const because = policies === null ? [] : reader.policies(stringOf(row, "policies"));
+  return { grantee: granteeObject, privilege: privilege as Privilege, schema: reader.schemas.names[schemaId]!, columns: list, because, runId: reader.runId(runId) };
+}
+
+/** The slots of the rows, each row expanded into the slots it lists (table-lists.ts). */
+function slotsOf(rows: readonly Row[]): { slots: Slots; reader: RowReader } {
+  const lists: (string[] | null)[] = new Array<string[] | null>(rows.length);
+  let count = 0;
+  for (let r = 0; r < rows.length; r++) {
+    const tables = rows[r]!.tables;
+    if (tables !== null && typeof tables !== "string") throw new SyncError("TARGET_FAILED", `state schema row has tables ${JSON.stringify(tables)}`);
+    const list = tables === null ? null : parseTables(tables);
+    lists[r] = list;
+    count += list === null ? 1 : list.length;
+  }
+  const reader = new RowReader();
+  const fields: RowFields[] = [];
+  const keys: SlotKeys = { grantee: new Uint32Array(count), schema: new Uint32Array(count), table: new Uint32Array(count), form: new Uint32Array(count) };
+  const slots: Slots = { count, fields, rowOf: new Uint32Array(count), tableOf: new Int32Array(count), tables: reader.tables.names, keys };
+  for (let r = 0, at = 0; r < rows.length; r++) {
+    fields.push(readRow(rows[r]!, lists[r]!, at, reader, slots));
+    at += lists[r] === null ? 1 : lists[r]!.length;
+  }
+  return { slots, reader };
 }
 
 /** The order of grantSlotKey: kind ("group" < "role"), grantee, schema, table (schema level first), privilege. */
-function slotOrder(count: number, reader: RowReader, keys: RowKeys): Uint32Array {
+function slotOrder(count: number, reader: RowReader, keys: SlotKeys): Uint32Array {
   const groupRanks = reader.grantees.group.ranks();
   const roleRanks = reader.grantees.role.ranks();
   const schemaRanks = reader.schemas.ranks();
@@ -216,39 +282,65 @@ function slotOrder(count: number, reader: RowReader, keys: RowKeys): Uint32Array
 }
 
 /**
- * The rows of grant_slots as RecordedGrants, one per slot form: each row expanded into the slots it
- * lists (table-lists.ts). Hot on large targets (DESIGN §6): no key string per slot; names, grantees,
- * run ids and policy lists are shared between grants; each row is read once, in the order it came,
- * and the grants are ordered by the ranks of their names (small integers), not by comparing strings.
+ * Calls `each` with the slots of every slot form, in the order of grantSlotKey: one slot, or the
+ * several rows of one form (the parts of a split column list, or a crash's leftovers).
  */
-export function recordedGrantsOf(rows: readonly Row[]): RecordedGrant[] {
-  const lists: (string[] | null)[] = new Array<string[] | null>(rows.length);
-  let count = 0;
-  for (let r = 0; r < rows.length; r++) {
-    const tables = rows[r]!.tables;
-    if (tables !== null && typeof tables !== "string") throw new SyncError("TARGET_FAILED", `state schema row has tables ${JSON.stringify(tables)}`);
-    const list = tables === null ? null : parseTables(tables);
-    lists[r] = list;
-    count += list === null ? 1 : list.length;
-  }
-  const reader = new RowReader();
-  const keys: RowKeys = { grantee: new Uint32Array(count), schema: new Uint32Array(count), table: new Uint32Array(count), form: new Uint32Array(count) };
-  const grants: RecordedGrant[] = new Array<RecordedGrant>(count);
-  for (let r = 0, at = 0; r < rows.length; r++) {
-    readRow(rows[r]!, lists[r]!, at, reader, keys, grants);
-    at += lists[r] === null ? 1 : lists[r]!.length;
-  }
+function eachSlotForm(rows: readonly Row[], each: (slots: Slots, form: Uint32Array) => void): void {
+  const { slots, reader } = slotsOf(rows);
+  const { count, keys } = slots;
   const order = slotOrder(count, reader, keys);
   const sameSlot = (i: number, j: number): boolean =>
     keys.grantee[i] === keys.grantee[j] && keys.schema[i] === keys.schema[j] && keys.table[i] === keys.table[j] && keys.form[i] === keys.form[j];
-  const recorded: RecordedGrant[] = [];
   for (let start = 0; start < count; ) {
     const i = order[start]!;
     let end = start + 1;
     while (end < count && sameSlot(order[end]!, i)) end++;
-    recorded.push(end === start + 1 ? grants[i]! : mergedGrant(order.subarray(start, end), grants));
+    each(slots, order.subarray(start, end));
     start = end;
   }
+}
+
+/** The grant of one slot, from its row's shared fields. */
+function grantOf(slots: Slots, i: number): RecordedGrant {
+  const { grantee, privilege, schema, columns, because, runId } = slots.fields[slots.rowOf[i]!]!;
+  const table = slots.tableOf[i]!;
+  return { grantee, privilege, object: { schema, table: table < 0 ? null : slots.tables[table]!, columns }, because, runId };
+}
+
+/**
+ * The rows of grant_slots as RecordedGrants, one per slot form: each row expanded into the slots it
+ * lists (table-lists.ts). Hot on large targets (DESIGN §6): no key string per slot; names, grantees,
+ * run ids, column and policy lists are shared between grants; each row is read once, in the order it
+ * came, and the grants are ordered by the ranks of their names (small integers), not by comparing strings.
+ */
+export function recordedGrantsOf(rows: readonly Row[]): RecordedGrant[] {
+  const recorded: RecordedGrant[] = [];
+  eachSlotForm(rows, (slots, form) => recorded.push(form.length === 1 ? grantOf(slots, form[0]!) : mergedGrant(form, slots)));
+  return recorded;
+}
+
+/**
+ * The same grants as recordedGrantsOf, as the planner's integer columns over `registry` (the run
+ * ids left out: the plan does not read them), without an object per slot: each row's grantee,
+ * column list and policies are interned once, each slot adds its object.
+ */
+export function recordedColumnsOf(rows: readonly Row[], registry: GrantRegistry): GrantColumns {
+  const recorded = new GrantColumns();
+  const rowIds: { grantee: number; columns: number; because: number }[] = [];
+  eachSlotForm(rows, (slots, form) => {
+    if (form.length > 1) {
+      const g = mergedGrant(form, slots);
+      const object = registry.objectId(g.object.schema, g.object.table);
+      recorded.push(registry.granteeId(g.grantee), PRIVILEGE_ID[g.privilege], object, registry.columnsId(g.object.columns), registry.becauseId(g.because));
+      return;
+    }
+    const i = form[0]!;
+    const row = slots.rowOf[i]!;
+    const fields = slots.fields[row]!;
+    const ids = (rowIds[row] ??= { grantee: registry.granteeId(fields.grantee), columns: registry.columnsId(fields.columns), because: registry.becauseId(fields.because) });
+    const table = slots.tableOf[i]!;
+    recorded.push(ids.grantee, PRIVILEGE_ID[fields.privilege], registry.objectId(fields.schema, table < 0 ? null : slots.tables[table]!), ids.columns, ids.because);
+  });
   return recorded;
 }
 
@@ -256,13 +348,13 @@ export function recordedGrantsOf(rows: readonly Row[]): RecordedGrant[] {
  * Several rows of one slot form (the parts of a split column list): one grant with
  * their columns and policies; the greatest run id names the run.
  */
-function mergedGrant(rowIds: Uint32Array, grants: readonly RecordedGrant[]): RecordedGrant {
-  const first = grants[rowIds[0]!]!;
+function mergedGrant(form: Uint32Array, slots: Slots): RecordedGrant {
+  const first = grantOf(slots, form[0]!);
   const columns: string[] = [];
   const because: string[] = [];
   let runId = first.runId;
-  for (const i of rowIds) {
-    const grant = grants[i]!;
+  for (const i of form) {
+    const grant = grantOf(slots, i);
     columns.push(...(grant.object.columns ?? []));
     for (const reason of grant.because) if (!because.includes(reason)) because.push(reason);
     if (grant.runId > runId) runId = grant.runId;

@@ -64,6 +64,15 @@ describe("access rows", () => {
     expect(withColumn).toContainEqual({ key: "pii", value: "true", level: "column", column: "email" });
   });
 
+  it("shares one tags list between the rows on one object and column list, and keeps them apart otherwise", () => {
+    const rows = rowsFor([grant("analyst", "SELECT", "sales.orders"), grant("analyst", "DELETE", "sales.orders"), grant("analyst", "SELECT", "sales.refunds")]);
+    const on = (privilege: string, table: string) => rows.find((r) => r.privilege === privilege && r.table === table)!;
+    // INSERT (pending) and DELETE (unexplained) on the whole of sales.orders: one list, not one per row.
+    expect(on("INSERT", "orders").tags).toBe(on("DELETE", "orders").tags);
+    expect(on("DELETE", "orders").tags).toEqual(new CatalogIndex(snapshot, (db, t) => ({ schema: db, table: t })).tagsBehind("sales", "orders", null));
+    expect(on("SELECT", "refunds").tags).toEqual([{ key: "access", value: "secret", level: "table" }]);
+  });
+
   it("filters by grantee, schema and table", () => {
     const rows = rowsFor([grant("analyst", "SELECT", "sales.refunds")]);
     expect(filterRows(rows, { table: "refunds" }).map(line)).toEqual(["unexplained analyst SELECT sales.refunds"]);
