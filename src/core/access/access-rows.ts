@@ -27,8 +27,8 @@ export interface AccessRow {
 }
 
 export interface AccessInput {
-  /** What the resolver and mapper derive from Lake Formation: the same grants the planner is given. */
-  readonly desired: readonly DesiredGrant[];
+  /** What the resolver and mapper derive from Lake Formation: the same grants the planner is given (read once, in order). */
+  readonly desired: Iterable<DesiredGrant>;
   /** What the warehouse holds for the grantees asked about. */
   readonly held: readonly Grant[];
   /** Schemas the mapping manages: held grants elsewhere are not this service's business. */
