@@ -221,6 +221,8 @@ export const serverSchema = z.strictObject({
   requestTimeoutMs: z.number().int().min(1000).max(MAX_TIMER_MS).default(30_000),
   /** Idle socket (fastify connectionTimeout). */
   connectionTimeoutMs: z.number().int().min(1000).max(MAX_TIMER_MS).default(60_000),
+  /** Idle socket while an authenticated report reads the whole catalog (GET /plan?refresh=1, GET /access). */
+  reportTimeoutMs: z.number().int().min(1000).max(MAX_TIMER_MS).default(30 * 60_000),
   /** How long GET /readyz reuses its last probe. */
   readyCacheMs: z.number().int().min(0).max(60_000).default(5000),
   /** On SIGTERM, how long the running run may take to finish its batch before the server stops anyway. */

@@ -86,7 +86,8 @@ export interface Harness {
   readonly executor: PostgresExecutor;
   readonly lock: RunLock;
   /** The catalog the source returns; tests replace `snapshot`. */
-  readonly holder: { snapshot: CatalogSnapshot };
+  /** The catalog the source serves; `readDelayMs` makes each read that slow (a large catalog). */
+  readonly holder: { snapshot: CatalogSnapshot; readDelayMs: number };
   readonly faults: TargetFaults;
   readonly runs: RunSummary[];
   readonly triggers: RunTrigger[];
@@ -136,8 +137,13 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
       ...options.server,
     },
   });
-  const holder = { snapshot: phaseOne() };
-  const source: CatalogSource = { read: async () => ({ snapshot: holder.snapshot, warnings: [] }) };
+  const holder = { snapshot: phaseOne(), readDelayMs: 0 };
+  const source: CatalogSource = {
+    async read() {
+      if (holder.readDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, holder.readDelayMs));
+      return { snapshot: holder.snapshot, warnings: [] };
+    },
+  };
   const executor = options.executor;
   await resetTestDatabase(executor);
   const faults: TargetFaults = { batchDelayMs: 0, hold: null, failBatch: 0, batchesStarted: 0 };

@@ -6,6 +6,7 @@ import { accessTextChunks } from "../../core/access/access-text.js";
 import { ACCESS_HTML_CSP, accessHtmlChunks } from "../access-html.js";
 import { sendHtml } from "../html-reply.js";
 import { preferredType } from "../negotiate.js";
+import { whileComputing } from "../long-answer.js";
 
 const OFFERS = ["text/html", "application/json", "text/csv", "text/plain"] as const;
 const FORMATS = { html: "text/html", json: "application/json", csv: "text/csv", text: "text/plain" } as const;
@@ -38,7 +39,7 @@ export async function accessRoutes(app: FastifyInstance): Promise<void> {
       const query = request.query as z.infer<typeof querySchema>;
       const type = query.format === undefined ? preferredType(request.headers.accept, OFFERS) : FORMATS[query.format];
       if (type === null) return reply.code(406).send({ code: "NOT_ACCEPTABLE", message: `GET /access answers ${OFFERS.join(", ")}` });
-      const { rows, generatedAt } = await app.deps.computeAccess({ grantee: query.grantee, schema: query.schema, table: query.table });
+      const { rows, generatedAt } = await whileComputing(request, app.deps.server, () => app.deps.computeAccess({ grantee: query.grantee, schema: query.schema, table: query.table }));
       void reply.header("vary", "accept").header("cache-control", "no-store");
       switch (type) {
         case "application/json":

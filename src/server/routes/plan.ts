@@ -7,6 +7,7 @@ import { sendHtml } from "../html-reply.js";
 import { preferredType } from "../negotiate.js";
 import { filterPlan, type PlanFilter } from "../plan-filter.js";
 import { PLAN_HTML_CSP, renderPlanHtmlChunks } from "../plan-html.js";
+import { whileComputing } from "../long-answer.js";
 
 const OFFERS = ["text/html", "application/json", "text/plain"] as const;
 
@@ -83,7 +84,7 @@ export async function planRoutes(app: FastifyInstance): Promise<void> {
       // The last snapshot unless asked to refresh: a page view must not cost a full catalog read (issue 11).
       const cached = refresh === "1" || app.deps.cachedPlan === undefined ? null : await app.deps.cachedPlan();
       if (cached !== null) void reply.header("x-snapshot-age-seconds", String(Math.max(0, Math.round((app.clock().getTime() - cached.readAt.getTime()) / 1000))));
-      const plan = filterPlan(cached?.plan ?? (await freshPlan()), filter);
+      const plan = filterPlan(cached?.plan ?? (await whileComputing(request, app.deps.server, freshPlan)), filter);
       void reply.header("vary", "accept").header("cache-control", "no-store");
       switch (type) {
         case "application/json":
