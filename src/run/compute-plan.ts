@@ -15,6 +15,7 @@ import type { SqlExecutor } from "../warehouse/executor.js";
 import type { Row } from "../warehouse/executor.js";
 import { assertStateTrusted, readRecordedRows, recordedColumnsOf } from "../warehouse/state-store.js";
 import { readInventory } from "./wiring.js";
+import { phaseTimer } from "./phase-timer.js";
 
 export interface PlanResult {
   readonly plan: Plan;
@@ -48,14 +49,7 @@ export async function computePlan(options: {
   const { config, source, executor } = options;
   const progress = options.progress ?? (() => undefined);
   const timings: Record<string, number> = {};
-  const timed = async <T>(name: string, work: () => Promise<T> | T): Promise<T> => {
-    const start = performance.now();
-    try {
-      return await work();
-    } finally {
-      timings[name] = Math.round(performance.now() - start);
-    }
-  };
+  const timed = phaseTimer(timings);
 
   // The state rows are read while the source is (the target works while this process parses). A
   // SELECT runs the functions of whoever controls the schema (a view): read only a trusted one.

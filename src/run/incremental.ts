@@ -21,6 +21,7 @@ import { leaseTtlMs } from "./run-log.js";
 import type { RunSummary } from "./reconcile.js";
 import type { SnapshotCache } from "./snapshot-cache.js";
 import { readInventory, targetKey } from "./wiring.js";
+import { phaseTimer } from "./phase-timer.js";
 
 export interface IncrementalDeps {
   readonly config: Config;
@@ -128,14 +129,7 @@ async function applyScope(snapshot: CatalogSnapshot, scope: ChangeScope, deps: I
   const log = logger.child({ runId });
   const lease = await deps.lock.acquire(targetKey(config), `${process.pid}@${runId}`).catch((cause: unknown) => cause as Error);
   if (lease instanceof Error) return { kind: "full", reason: `lease: ${describeError(lease)}` };
-  const timed = async <T>(name: string, work: () => Promise<T> | T): Promise<T> => {
-    const start = performance.now();
-    try {
-      return await work();
-    } finally {
-      timings[name] = Math.round(performance.now() - start);
-    }
-  };
+  const timed = phaseTimer(timings);
   try {
     const scoped = await timed("desired", () => scopedDesired(snapshot, scope, config.mapping, executor.dialect));
     // Trusted before it is read or written, as a full run checks it (issue 13 item 1): a view or trigger there runs as the service.
