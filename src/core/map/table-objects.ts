@@ -18,6 +18,8 @@ export class TableObjects {
   readonly #registry: GrantRegistry;
   readonly #names: IdentifierMapper;
   readonly #schemaOf: (database: string) => string | null;
+  /** Per table id: 1 when another Glue table maps to the same Redshift table (collisions.ts). */
+  readonly #collided: Uint8Array;
   /** Per table id: the registry object of the whole table (-1: skipped, -2: not seen yet). */
   readonly #objects: Int32Array;
   readonly #sorted: (SortedColumns | undefined)[];
@@ -27,21 +29,23 @@ export class TableObjects {
   readonly #memberships = new Map<number, Uint8Array>();
   readonly #subsetLists = new Map<number, number>();
 
-  constructor(entitlements: Entitlements, registry: GrantRegistry, names: IdentifierMapper, schemaOf: (database: string) => string | null) {
+  constructor(entitlements: Entitlements, registry: GrantRegistry, names: IdentifierMapper, schemaOf: (database: string) => string | null, collided: Uint8Array) {
     this.#entitlements = entitlements;
     this.#tables = entitlements.tables;
     this.#registry = registry;
     this.#names = names;
     this.#schemaOf = schemaOf;
+    this.#collided = collided;
     this.#objects = new Int32Array(this.#tables.length).fill(-2);
     this.#sorted = new Array<SortedColumns | undefined>(this.#tables.length).fill(undefined);
     this.#invalidColumns = new Int8Array(this.#tables.length);
     this.#tagSetCount = this.#tables.reduce((max, t) => t.columnSetIds.reduce((m, id) => Math.max(m, id + 1), max), 0);
   }
 
-  /** The registry object of the whole table, or -1 when its database is excluded or a name is invalid. */
+  /** The registry object of the whole table, or -1 when its database is excluded, a name is invalid or another Glue table maps to it. */
   tableObject(tableId: number): number {
     let object = this.#objects[tableId]!;
+    if (object === -2 && this.#collided[tableId] === 1) object = this.#objects[tableId] = -1;
     if (object === -2) {
       const info = this.#tables[tableId]!;
       const schemaName = this.#schemaOf(info.database);
