@@ -68,6 +68,29 @@ export interface RenderOptions {
  * the call is bounded). PostgreSQL has no such bound; its lock table bounds the objects instead.
  */
 export const MAX_BATCH_BYTES: Readonly<Record<Dialect, number>> = { redshift: MAX_STATEMENT_BYTES, postgres: Infinity };
+/**
+ * Statements that need not share a transaction, cut into batches within the same limits as the
+ * plan's (MAX_BATCH_STATEMENTS, MAX_BATCH_BYTES of the dialect), in order; each statement is
+ * already within MAX_STATEMENT_BYTES.
+ */
+export function statementBatches(statements: readonly string[], dialect: Dialect): string[][] {
+  const batches: string[][] = [];
+  let batch: string[] = [];
+  let bytes = 0;
+  for (const sql of statements) {
+    const size = byteLength(sql);
+    if (batch.length > 0 && (batch.length >= MAX_BATCH_STATEMENTS || bytes + size > MAX_BATCH_BYTES[dialect])) {
+      batches.push(batch);
+      batch = [];
+      bytes = 0;
+    }
+    batch.push(sql);
+    bytes += size;
+  }
+  if (batch.length > 0) batches.push(batch);
+  return batches;
+}
+
 /** Redshift documents no lock table bound for GRANT; PostgreSQL's is MAX_BATCH_OBJECTS. */
 const BATCH_OBJECTS: Readonly<Record<Dialect, number>> = { redshift: Infinity, postgres: MAX_BATCH_OBJECTS };
 

@@ -14,6 +14,7 @@ import { readPostgresInventory } from "../warehouse/inventory-postgres.js";
 import { readRedshiftInventory } from "../warehouse/inventory-redshift.js";
 import type { InventoryRequest, TargetInventory } from "../warehouse/inventory-model.js";
 import { createPgliteExecutor, createPostgresExecutor } from "../warehouse/postgres-executor.js";
+import { checkPrivilegeVisibility } from "../warehouse/preflight.js";
 
 /** The adapters a config asks for: the only place that knows every kind of source, target and lock. */
 export function openSource(config: Config): CatalogSource {
@@ -71,6 +72,15 @@ export function postgresServerKey(url: string): string {
   return `postgres://${host.startsWith("/") ? host : host.toLowerCase()}:${parsed.port || process.env.PGPORT || "5432"}/${database}`;
 }
 
-export function readInventory(executor: SqlExecutor, request: InventoryRequest): Promise<TargetInventory> {
-  return executor.dialect === "redshift" ? readRedshiftInventory(executor, request) : readPostgresInventory(executor, request);
+/**
+ * What the target holds. On Redshift, only from a user who sees every identity's privileges
+ * (checkPrivilegeVisibility, read alongside): anything else is refused (TARGET_PERMISSION).
+ */
+export async function readInventory(executor: SqlExecutor, request: InventoryRequest): Promise<TargetInventory> {
+  if (executor.dialect !== "redshift") return readPostgresInventory(executor, request);
+  const visible = checkPrivilegeVisibility(executor);
+  visible.catch(() => undefined); // awaited below; the inventory's own failure must not leave it unhandled
+  const inventory = await readRedshiftInventory(executor, request);
+  await visible;
+  return inventory;
 }

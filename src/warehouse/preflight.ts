@@ -35,12 +35,28 @@ export async function checkTargetPermissions(executor: SqlExecutor, scope: Permi
   const sql = permissionQueries(executor.dialect, scope);
   const user = await executor.query(sql.user);
   if (isSuperuser(user)) return;
-  if (sql.visibility !== null && (await executor.query(sql.visibility)).length === 0) {
-    throw new SyncError("TARGET_PERMISSION", visibilityProblem(user));
-  }
+  await checkVisibility(executor, sql, user);
   const notOwned = (await Promise.all(sql.notOwned.map((q) => executor.query(q)))).flat();
   const problem = permissionProblem(executor.dialect, user, notOwned);
   if (problem !== null) throw new SyncError("TARGET_PERMISSION", problem);
+}
+
+/**
+ * The visibility half of checkTargetPermissions, for every read of Redshift's privileges (a plan
+ * too, not only an apply): a plan made from a partial view forgets the state rows of grants it
+ * cannot see, and those privileges then stay forever (aws-facts §6.4, trap 11). No-op on PostgreSQL.
+ */
+export async function checkPrivilegeVisibility(executor: SqlExecutor): Promise<void> {
+  if (executor.dialect !== "redshift") return;
+  const sql = permissionQueries(executor.dialect, { schemas: [] });
+  const user = await executor.query(sql.user);
+  if (!isSuperuser(user)) await checkVisibility(executor, sql, user);
+}
+
+async function checkVisibility(executor: SqlExecutor, sql: PermissionQueries, user: readonly Row[]): Promise<void> {
+  if (sql.visibility !== null && (await executor.query(sql.visibility)).length === 0) {
+    throw new SyncError("TARGET_PERMISSION", visibilityProblem(user));
+  }
 }
 
 export function permissionQueries(dialect: Dialect, scope: PermissionScope): PermissionQueries {

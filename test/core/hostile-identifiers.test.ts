@@ -28,6 +28,8 @@ const HOSTILE = [
   "GROUP x",
 ] as const;
 
+// eslint-disable-next-line no-control-regex -- the control characters are what it looks for
+const NOT_PRINTABLE = /[\u0000-\u001f\u007f-\u009f]/;
 const QUOTED = /"(?:[^"]|"")*"/g;
 const unquote = (q: string) => q.slice(1, -1).replaceAll('""', '"');
 
@@ -94,7 +96,8 @@ describe("hostile identifiers are always one fully quoted identifier", () => {
   });
 
   it("survives the whole pipeline: catalog -> resolve -> map -> plan -> SQL", () => {
-    const pipelineNames = HOSTILE;
+    // Redshift identifiers are printable characters only (r_names): the others are refused below.
+    const pipelineNames = HOSTILE.filter((n) => !NOT_PRINTABLE.test(n));
     const snapshot = catalog({
       databases: pipelineNames.map((n) => database(n.toLowerCase(), { access: "public" }, [table(n.toLowerCase(), {}, [n.toLowerCase(), ["secret", { access: "restricted" }]])])),
       policies: [policy(role("analyst"), "TABLE", { access: ["public"] }, ["SELECT"])],
@@ -112,6 +115,39 @@ describe("hostile identifiers are always one fully quoted identifier", () => {
     const names = new Set(statements.flatMap((s) => parseCheck(s, "redshift")));
     for (const n of lower) expect(names.has(n), n).toBe(true);
     expect(names.has("secret")).toBe(false);
+  });
+});
+
+describe("names Redshift cannot hold", () => {
+  // r_names: "Identifiers must consist of only UTF-8 printable characters." A Glue name with a tab
+  // (Glue's single-line pattern allows it) can never exist in Redshift: an error, never SQL.
+  const UNPRINTABLE = ["tab\tname", "new\nline", "cr\rname", "del\u007fname", "c1\u0085name"];
+
+  it.each(UNPRINTABLE.map((n) => [n]))("redshift: %j as a schema, table, column or grantee is reported and skipped", (bad) => {
+    const snapshot = catalog({
+      databases: [
+        database("sales", { access: "public" }, [table("orders", {}, ["id", bad]), table(bad, {}, ["id"])]),
+        database(bad, { access: "public" }, [table("t", {}, ["id"])]),
+      ],
+      policies: [policy(role("analyst"), "TABLE", { access: ["public"] }, ["SELECT"]), policy(`arn:aws:iam::123456789012:role/x`, "TABLE", { access: ["public"] }, ["SELECT"])],
+    });
+    const mapping = defaultMapping({ principals: { "arn:aws:iam::123456789012:role/x": { name: bad, kind: "role" } } });
+    const state = mapEntitlements(resolvePolicies(snapshot), mapping, "redshift");
+    const names = state.grants.flatMap((g) => [g.grantee.name, g.object.schema, g.object.table ?? "", ...(g.object.columns ?? [])]);
+    expect(names.filter((n) => NOT_PRINTABLE.test(n))).toEqual([]);
+    const errors = state.diagnostics.filter((d) => d.severity === "error").map((d) => d.summary);
+    expect(errors.some((m) => m.includes("printable")), errors.join("\n")).toBe(true);
+    expect(state.grants.some((g) => g.object.table === "orders" && g.grantee.name === "analyst")).toBe(true);
+  });
+
+  it("postgres keeps such names: a quoted PostgreSQL identifier may hold them", () => {
+    const snapshot = catalog({
+      databases: [database("sales", { access: "public" }, [table("tab\tname", {}, ["id"])])],
+      policies: [policy(role("analyst"), "TABLE", { access: ["public"] }, ["SELECT"])],
+    });
+    const state = mapEntitlements(resolvePolicies(snapshot), defaultMapping(), "postgres");
+    expect(state.diagnostics).toEqual([]);
+    expect(state.grants.map((g) => g.object.table)).toContain("tab\tname");
   });
 });
 

@@ -61,7 +61,7 @@ export function mapEntitlements(entitlements: Entitlements, mapping: MappingConf
     return id;
   };
   const privileges = { ...DEFAULT_PRIVILEGES[dialect], ...mapping.privileges } as PrivilegeMap;
-  const context: MapContext = { entitlements, registry, columns, privileges, becauseOf, tables: new TableObjects(entitlements, registry, names, schemaOf) };
+  const context: MapContext = { entitlements, registry, columns, privileges, becauseOf, tables: new TableObjects(entitlements, registry, names, schemaOf, diagnostics) };
   for (const entry of entries.values()) addGranteeGrants(context, entry);
   let grants: DesiredGrant[] | undefined;
   return {

@@ -13,10 +13,18 @@ export function foldName(name: string, dialect: Dialect): string {
   return dialect === "redshift" ? name.replace(/[A-Z]+/g, (s) => s.toLowerCase()) : name;
 }
 
+/**
+ * Control characters (C0, DEL, C1) and lone surrogates (not UTF-8 at all): "Identifiers must consist
+ * of only UTF-8 printable characters" (Redshift r_names, aws-facts §6.5). Glue's name pattern admits a tab.
+ */
+// eslint-disable-next-line no-control-regex -- the control characters are what it looks for
+const NOT_PRINTABLE = /[\u0000-\u001f\u007f-\u009f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
 /** Why a folded name cannot be an identifier of the dialect, or null when it can (never truncated). */
 export function invalidNameReason(folded: string, dialect: Dialect): string | null {
   if (folded.length === 0) return "is empty";
   if (folded.includes("\u0000")) return "contains NUL";
+  if (dialect === "redshift" && NOT_PRINTABLE.test(folded)) return "contains a character that is not printable (Redshift identifiers are UTF-8 printable characters only)";
   const max = MAX_IDENTIFIER_BYTES[dialect];
   return Buffer.byteLength(folded, "utf8") > max ? `is longer than ${max} bytes (the ${dialect} limit)` : null;
 }
@@ -32,6 +40,8 @@ export interface IdentifierMapper {
   readonly nameOf: (name: string, what: () => string) => string | null;
   /** The same without reporting. */
   readonly fold: (name: string) => string | null;
+  /** Whether the dialect stores the name otherwise (Redshift: it has ASCII capitals), so two names may become one. */
+  readonly changes: (name: string) => boolean;
 }
 
 export function identifierMapper(dialect: Dialect, diagnostics: Diagnostic[]): IdentifierMapper {
@@ -53,12 +63,14 @@ export function identifierMapper(dialect: Dialect, diagnostics: Diagnostic[]): I
       const where = what();
       if (!reported.has(where)) {
         reported.add(where);
-        diagnostics.push(error(`${where}: name is empty, contains NUL or is longer than ${max} bytes (the ${dialect} limit): skipped, never truncated`));
+        const reason = invalidNameReason(foldName(name, dialect), dialect) ?? `is longer than ${max} bytes (the ${dialect} limit)`;
+        diagnostics.push(error(`${where}: name ${JSON.stringify(name)} ${reason}: skipped, never truncated`));
       }
     }
     return mapped;
   };
-  return { nameOf, fold };
+  const changes = dialect === "redshift" ? (name: string): boolean => /[A-Z]/.test(name) : (): boolean => false;
+  return { nameOf, fold, changes };
 }
 
 /** Glue database -> Redshift schema name before folding, or null when the database is not included. */

@@ -35,6 +35,12 @@ describe("Redshift mode: identifiers and literals", () => {
     expect(await db.rows('SELECT "ID" FROM "SALES".orders')).toEqual([]);
   });
 
+  it("refuses a delimited identifier holding a character that is not printable (r_names)", async () => {
+    expect(await db.error('CREATE TABLE sales."tab\tname" (id int)')).toMatch(/printable/);
+    expect(await db.error('SELECT 1 AS "new\nline"')).toMatch(/printable/);
+    expect(await db.error('CREATE TABLE sales."ünïcødé 表 ok" (id int)')).toBeNull();
+  });
+
   it("reads a backslash in '...' as an escape, as Redshift does", async () => {
     expect(await db.rows("SELECT 'a\\\\b' AS v, 'it\\'s' AS w, 'x''y' AS z")).toEqual([["a\\b", "it's", "x'y"]]);
   });

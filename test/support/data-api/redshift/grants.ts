@@ -15,7 +15,7 @@ import { checkColumnConflicts } from "./column-conflicts.js";
 import { parseGrant, objectSql, schemasOf, type GrantStatement, type Privilege } from "./grant-syntax.js";
 import { checkIdentities, pgRole, pgRoleOid, readIdentities, systemAccess } from "./identities.js";
 import { noteStatement, ruleFacts, type RuleFacts } from "./rule-facts.js";
-import { isWord, pgString, render, type Token } from "./tokens.js";
+import { isWord, pgString, render, renderToken, type Token } from "./tokens.js";
 
 const TABLE_PRIVILEGES = new Set(["SELECT", "INSERT", "UPDATE", "DELETE", "DROP", "REFERENCES", "ALTER"]);
 const TABLE_ALL = ["SELECT", "INSERT", "UPDATE", "DELETE", "REFERENCES", "DROP"];
@@ -29,7 +29,8 @@ export async function grantStatements(session: Session, t: readonly Token[], con
   if (grant === null || grant.kind === "other") noteStatement(context, t);
   if (isWord(t[1], "role")) return roleMembership(session, t);
   if (isWord(t[1], "access") && isWord(t[2], "system") && isWord(t[3], "table")) return accessSystemTable(t);
-  if (grant === null || grant.kind === "other") return [render(t)];
+  // t has no whitespace tokens: joined with spaces again (GRANT CREATE ON DATABASE d TO u, ON FUNCTION ...).
+  if (grant === null || grant.kind === "other") return [t.map(renderToken).join(" ")];
   checkShape(grant);
   // One query per submission for all of this (rule-facts.ts); null: ask PostgreSQL as each rule did.
   const facts = await ruleFacts(session, context, grant);

@@ -1,7 +1,8 @@
 /**
  * Redshift SQL as tokens, and back to PostgreSQL text. Two lexical rules differ:
  * - Delimited identifiers: ASCII letters fold to lower case unless enable_case_sensitive_identifier
- *   is on (default off), https://docs.aws.amazon.com/redshift/latest/dg/r_names.html (aws-facts §6.5).
+ *   is on (default off), and hold printable characters only,
+ *   https://docs.aws.amazon.com/redshift/latest/dg/r_names.html (aws-facts §6.5).
  * - String literals: backslash escapes the next character inside '...'
  *   (https://docs.aws.amazon.com/redshift/latest/dg/r_Literals.html); PostgreSQL reads it literally.
  * An `E'...'` literal is kept as its own kind so that the reject list can refuse it.
@@ -55,7 +56,7 @@ function tokenOf(text: string): Token {
   if (isSpace(c) || text.startsWith("--") || text.startsWith("/*")) return { kind: "space", text, value: text };
   if (c === 39) return { kind: "string", text, value: unescapeString(text.slice(1, -1)) };
   if ((c === 69 || c === 101) && text.charCodeAt(1) === 39) return { kind: "estring", text, value: text };
-  if (c === 34) return { kind: "quoted", text, value: foldAscii(text.slice(1, -1).replaceAll('""', '"')) };
+  if (c === 34) return { kind: "quoted", text, value: foldAscii(printableName(text.slice(1, -1).replaceAll('""', '"'))) };
   if (c === 36 && text.length > 1) return { kind: isDigit(text.charCodeAt(1)) ? "param" : "dollar", text, value: text };
   if (isWordStart(c)) return { kind: "word", text, value: text.toLowerCase() };
   if (isDigit(c) || (c === 46 && text.length > 1)) return { kind: "number", text, value: text };
@@ -102,6 +103,15 @@ function dollarEnd(sql: string, start: number): number {
 function unescapeString(body: string): string {
   if (!body.includes("\\") && !body.includes("'")) return body;
   return body.replace(/''|\\(.)/gs, (match: string, escaped: string | undefined) => (match === "''" ? "'" : escaped!));
+}
+
+// eslint-disable-next-line no-control-regex -- the control characters are what it looks for
+const NOT_PRINTABLE = /[\u0000-\u001f\u007f-\u009f]/;
+
+/** "Identifiers must consist of only UTF-8 printable characters" (r_names): PostgreSQL would take a tab. */
+function printableName(name: string): string {
+  if (NOT_PRINTABLE.test(name)) throw new Error(`invalid identifier ${JSON.stringify(name)}: identifiers must consist of only UTF-8 printable characters`);
+  return name;
 }
 
 export function foldAscii(name: string): string {
