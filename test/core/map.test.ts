@@ -216,6 +216,33 @@ const rows: readonly Row[] = [
     dialect: "postgres",
     grants: ["group analyst SELECT Sales.Orders(ID)", "group analyst USAGE Sales"],
   },
+  // Names that fold together (aws-facts §6.5: Redshift folds quoted ASCII letters): one Redshift object, two catalog objects with their own tags
+  {
+    situation: "Glue tables Orders and orders fold to one Redshift table (redshift) -> ambiguous: error, neither granted (orders' email must not leak through Orders' table-level SELECT)",
+    databases: [database("sales", { access: "public" }, [table("Orders", {}, ["id", "email"]), table("orders", {}, ["id", ["email", { access: "restricted" }]]), table("lines", {}, ["id"])])],
+    grants: ["group analyst SELECT sales.lines", "group analyst USAGE sales"],
+    diagnostic: /error: tables sales\.Orders, sales\.orders all map to sales\.orders/,
+  },
+  {
+    situation: "Glue tables Orders and orders stay two tables in postgres",
+    databases: [database("sales", { access: "public" }, [table("Orders", {}, ["id", "email"]), table("orders", {}, ["id", ["email", { access: "restricted" }]])])],
+    dialect: "postgres",
+    grants: ["group analyst SELECT sales.Orders", "group analyst SELECT sales.orders(id)", "group analyst USAGE sales"],
+  },
+  {
+    situation: "renames put two databases' table t in one schema -> ambiguous: error, neither granted",
+    databases: [database("eu", { access: "public" }, [table("t", {}, ["id", "email"])]), database("us", { access: "public" }, [table("t", {}, ["id", ["email", { access: "restricted" }]]), table("u", {}, ["id"])])],
+    mapping: { databases: { rename: { eu: "sales", us: "sales" } } },
+    dialect: "postgres",
+    grants: ["group analyst SELECT sales.u", "group analyst USAGE sales"],
+    diagnostic: /error: tables eu\.t, us\.t all map to sales\.t/,
+  },
+  {
+    situation: "Glue columns Email and email fold to one Redshift column (redshift), one of them restricted -> that column left out of the subset, error",
+    databases: [database("sales", { access: "public" }, [table("orders", {}, ["id", "Email", ["email", { access: "restricted" }]])])],
+    grants: ["group analyst SELECT sales.orders(id)", "group analyst USAGE sales"],
+    diagnostic: /error: columns sales\.orders\.Email, sales\.orders\.email share their names in the warehouse \(email\)/,
+  },
   // Privileges (DESIGN §3)
   {
     situation: "ALL on a full table (redshift) -> SELECT, INSERT, DELETE, DROP + USAGE",

@@ -5,7 +5,7 @@ import { compareStrings, type DesiredGrant, type Dialect, type Grantee, PRIVILEG
 import type { PolicyRef } from "../policy-ref.js";
 import type { Entitlements } from "../resolve/entitlements.js";
 import { accessGrants, DEFAULT_PRIVILEGES, type PrivilegeMap } from "./access-grants.js";
-import { findCollisions } from "./collisions.js";
+import { collidingSchemas } from "./schema-collisions.js";
 import { checkSharedGrantees, GranteeEntries, type GranteeEntry, type SchemaSlots, schemaSlots } from "./grantees.js";
 import { mergeAccesses } from "./merge-accesses.js";
 import { identifierMapper, type IdentifierMapper, schemaMapper } from "./names.js";
@@ -46,9 +46,9 @@ export function mapEntitlements(entitlements: Entitlements, mapping: MappingConf
   const diagnostics: Diagnostic[] = [];
   const names = identifierMapper(dialect, diagnostics);
   const schemaOf = schemaMapper(mapping);
-  const collisions = findCollisions(entitlements, (database) => foldedSchema(schemaOf, names, database), names.fold, dialect, diagnostics);
+  const colliding = collidingSchemas(entitlements.databaseNames, (database) => foldedSchema(schemaOf, names, database), diagnostics);
   const entries = new GranteeEntries(principalMapper(mapping, entitlements.catalogId, dialect, diagnostics));
-  addDatabaseGrants(entitlements, entries, schemaOf, names, collisions.schemas);
+  addDatabaseGrants(entitlements, entries, schemaOf, names, colliding);
   for (const access of entitlements.principals) entries.entry(access.principal)?.accesses.push(access);
   checkSharedGrantees(entries.values(), mapping, dialect, diagnostics);
 
@@ -63,7 +63,7 @@ export function mapEntitlements(entitlements: Entitlements, mapping: MappingConf
     return id;
   };
   const privileges = { ...DEFAULT_PRIVILEGES[dialect], ...mapping.privileges } as PrivilegeMap;
-  const context: MapContext = { entitlements, registry, columns, privileges, becauseOf, tables: new TableObjects(entitlements, registry, names, schemaOf, collisions.tables) };
+  const context: MapContext = { entitlements, registry, columns, privileges, becauseOf, tables: new TableObjects(entitlements, registry, names, schemaOf, diagnostics) };
   for (const entry of entries.values()) addGranteeGrants(context, entry);
   let grants: DesiredGrant[] | undefined;
   return {

@@ -40,6 +40,8 @@ export interface IdentifierMapper {
   readonly nameOf: (name: string, what: () => string) => string | null;
   /** The same without reporting. */
   readonly fold: (name: string) => string | null;
+  /** Whether the dialect stores the name otherwise (Redshift: it has ASCII capitals), so two names may become one. */
+  readonly changes: (name: string) => boolean;
 }
 
 export function identifierMapper(dialect: Dialect, diagnostics: Diagnostic[]): IdentifierMapper {
@@ -67,7 +69,8 @@ export function identifierMapper(dialect: Dialect, diagnostics: Diagnostic[]): I
     }
     return mapped;
   };
-  return { nameOf, fold };
+  const changes = dialect === "redshift" ? (name: string): boolean => /[A-Z]/.test(name) : (): boolean => false;
+  return { nameOf, fold, changes };
 }
 
 /** Glue database -> Redshift schema name before folding, or null when the database is not included. */
