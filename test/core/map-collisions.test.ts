@@ -48,7 +48,7 @@ const rows: readonly Row[] = [
     databases: [open("a", ["t", "u"]), closed("b", ["t"])],
     mapping: withRename({ a: "X", b: "x" }),
     grants: ["group analyst SELECT x.u", "group analyst USAGE x"],
-    errors: [/^Glue databases a, b map to one redshift schema x: /, /^Glue tables a\.t, b\.t map to one redshift table x\.t: nothing granted on it/],
+    errors: [/^databases a, b all map to schema x in the warehouse: /, /^tables a\.t, b\.t all map to x\.t in the warehouse: /],
   },
   {
     situation: "rename a -> x, b -> x (postgres, a mapping past the config check)",
@@ -56,21 +56,21 @@ const rows: readonly Row[] = [
     mapping: withRename({ a: "x", b: "x" }),
     dialect: "postgres",
     grants: ["group analyst SELECT x.u", "group analyst USAGE x"],
-    errors: [/^Glue databases a, b map to one postgres schema x: /, /^Glue tables a\.t, b\.t map to one postgres table x\.t: /],
+    errors: [/^databases a, b all map to schema x in the warehouse: /, /^tables a\.t, b\.t all map to x\.t in the warehouse: /],
   },
   {
     situation: "rename a -> b while Glue database b exists: b.t is a.t and b.t at once",
     databases: [open("a", ["t"]), closed("b", ["t", "v"])],
     mapping: withRename({ a: "b" }),
     grants: [],
-    errors: [/^Glue databases a, b map to one redshift schema b: /, /^Glue tables a\.t, b\.t map to one redshift table b\.t: /],
+    errors: [/^databases a, b all map to schema b in the warehouse: /, /^tables a\.t, b\.t all map to b\.t in the warehouse: /],
   },
   {
     situation: "rename a -> b while an empty Glue database b exists: no schema grant on b",
     databases: [open("a", ["t"]), closed("b", [])],
     mapping: withRename({ a: "b" }),
     grants: ["group analyst SELECT b.t", "group analyst USAGE b"],
-    errors: [/^Glue databases a, b map to one redshift schema b: /],
+    errors: [/^databases a, b all map to schema b in the warehouse: /],
   },
   {
     situation: "rename a -> b, b -> a (a swap): no collision",
@@ -90,7 +90,7 @@ const rows: readonly Row[] = [
     situation: "databases Sales and sales (redshift folds both to sales): nothing on sales.orders, no schema grant",
     databases: [open("Sales", ["orders"]), closed("sales", ["orders", "items"])],
     grants: [],
-    errors: [/^Glue databases Sales, sales map to one redshift schema sales: /, /^Glue tables Sales\.orders, sales\.orders map to one redshift table sales\.orders: /],
+    errors: [/^databases Sales, sales all map to schema sales in the warehouse: /, /^tables Sales\.orders, sales\.orders all map to sales\.orders in the warehouse: /],
   },
   {
     situation: "databases Sales and sales (postgres keeps quoted names): two schemas",
@@ -100,17 +100,11 @@ const rows: readonly Row[] = [
     errors: [],
   },
   {
-    situation: "tables Orders (restricted) and orders in one database (redshift): nothing on sales.orders, the rest as usual",
-    databases: [database("sales", { access: "public" }, [table("Orders", { access: "restricted" }, ["id"]), table("orders", {}, ["id"]), table("items", {}, ["id"])])],
-    grants: ["group analyst CREATE sales", "group analyst SELECT sales.items", "group analyst USAGE sales"],
-    errors: [/^Glue tables sales\.Orders, sales\.orders map to one redshift table sales\.orders: /],
-  },
-  {
     situation: "three databases on one schema (A, a, and b renamed to a): each named once",
     databases: [open("A", ["t"]), open("a", ["t"]), closed("b", ["t", "u"])],
     mapping: withRename({ b: "a" }),
     grants: [],
-    errors: [/^Glue databases A, a, b map to one redshift schema a: /, /^Glue tables A\.t, a\.t, b\.t map to one redshift table a\.t: /],
+    errors: [/^databases A, a, b all map to schema a in the warehouse: /, /^tables A\.t, a\.t, b\.t all map to a\.t in the warehouse: /],
   },
 ];
 
@@ -150,7 +144,7 @@ describe("a collision that appears revokes what was granted there", () => {
     const { held, recorded } = applied(first.grants);
     const scope = { databases: new Map<string, "all" | ReadonlySet<string>>([["b", new Set(["t"])]]) };
     const scoped = scopedDesired(after, scope, mapping, "redshift");
-    expect(scoped.diagnostics.map((d) => d.summary).join("\n")).toMatch(/Glue tables a\.t, b\.t map to one redshift table a\.t/);
+    expect(scoped.diagnostics.map((d) => d.summary).join("\n")).toMatch(/tables a\.t, b\.t all map to a\.t in the warehouse/);
     const safety = planInput({ inventory: target() }).safety;
     const plan = planScoped({ scoped, recorded, inventory: { ...target(), held }, dialect: "redshift", policyCount: 2, safety, recordedTotal: recorded.length });
     expect(plan.changes.map((c) => `${c.op} ${grantLines([c])[0]}`).sort()).toEqual(["revoke group analyst CREATE a", "revoke group analyst SELECT a.t"]);
