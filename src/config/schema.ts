@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { foldName } from "../core/map/names.js";
 
 const nonEmpty = z.string().min(1);
 
@@ -176,7 +177,7 @@ export const mappingSchema = z.strictObject({
     .strictObject({
       include: z.array(nonEmpty).default(["*"]),
       exclude: z.array(nonEmpty).default([]),
-      /** Glue database -> Redshift schema. */
+      /** Glue database -> Redshift schema; one database per schema (configSchema refuses two, as they would merge their grants). */
       rename: z.record(nonEmpty, nonEmpty).default({}),
     })
     .default({ include: ["*"], exclude: [], rename: {} }),
@@ -283,7 +284,9 @@ export const configSchema = z.strictObject({
   incremental: incrementalSchema.default({ enabled: true, maxTables: 1000, maxSnapshotAgeSeconds: 3600, minFullRunIntervalSeconds: 60 }),
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 }).superRefine((config, context) => {
-  if (config.target.kind !== "data-api" || config.target.dialect !== "redshift") return;
+  const dialect = config.target.kind === "data-api" ? config.target.dialect : "postgres";
+  for (const problem of renameProblems(config.mapping.databases.rename, dialect)) context.addIssue({ code: "custom", ...problem });
+  if (dialect !== "redshift") return;
   for (const [permission, privileges] of Object.entries(config.mapping.privileges)) {
     privileges?.forEach((privilege, index) => {
       if (!(REDSHIFT_TABLE_PRIVILEGES as readonly string[]).includes(privilege)) {
@@ -296,6 +299,32 @@ export const configSchema = z.strictObject({
     });
   }
 });
+
+/**
+ * Renames that send two databases to one schema of the dialect (Redshift folds ASCII letters even in
+ * quoted names, aws-facts §6.5: X and x are one schema there), each named on the field of its last
+ * database. The mapper refuses any collision again at map time, also with a database that is not
+ * renamed (src/core/map/collisions.ts).
+ */
+export function renameProblems(rename: Readonly<Record<string, string>>, dialect: "redshift" | "postgres"): { path: string[]; message: string }[] {
+  const bySchema = new Map<string, string[]>();
+  for (const database of Object.keys(rename)) {
+    const schema = foldName(rename[database]!, dialect);
+    const list = bySchema.get(schema);
+    if (list === undefined) bySchema.set(schema, [database]);
+    else list.push(database);
+  }
+  const problems: { path: string[]; message: string }[] = [];
+  for (const [schema, databases] of bySchema) {
+    if (databases.length < 2) continue;
+    const names = databases.map((d) => `${JSON.stringify(d)} (-> ${JSON.stringify(rename[d])})`).join(", ");
+    problems.push({
+      path: ["mapping", "databases", "rename", databases[databases.length - 1]!],
+      message: `databases ${names} all map to ${dialect} schema ${JSON.stringify(schema)}: their grants would merge (a grantee Lake Formation allows on one would hold the other); give each its own schema`,
+    });
+  }
+  return problems;
+}
 
 /** The object privileges Redshift's GRANT accepts on a table (aws-facts §6.1, r_GRANT): no TRUNCATE, no ALTER outside Lake Formation. */
 export const REDSHIFT_TABLE_PRIVILEGES = ["SELECT", "INSERT", "UPDATE", "DELETE", "DROP", "REFERENCES"] as const;

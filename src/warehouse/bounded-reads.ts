@@ -1,4 +1,4 @@
-import type { Dialect } from "../core/grants.js";
+import { compareStrings, type Dialect } from "../core/grants.js";
 import { byteLength, quoteLiteral } from "../core/sql.js";
 import type { Row, SqlExecutor } from "./executor.js";
 
@@ -10,8 +10,12 @@ import type { Row, SqlExecutor } from "./executor.js";
 
 /** Bytes of literals per IN-list chunk: two lists (schemas and grantees) and the rest of a statement stay under 100 KB. */
 export const IN_LIST_BYTES = 45_000;
-/** Rows per page of a keyset-paged read. */
-export const PAGE_ROWS = 20_000;
+/**
+ * Rows per page of a keyset-paged read. An inventory row is under 1 KB as the Data API returns it
+ * (five or six names of at most 127 bytes, in JSON), so a page stays far under the 100 MB result
+ * cap; 50k rows (about 8 MB in the bench) keeps the calls of a 100k-table read to a few hundred.
+ */
+export const PAGE_ROWS = 50_000;
 
 /** `values` as quoted literal lists of at most `maxBytes` each (at least one value per list); [] for no values. */
 export function literalChunks(values: readonly string[], dialect: Dialect, maxBytes = IN_LIST_BYTES): string[] {
@@ -45,22 +49,69 @@ export interface KeysetQuery {
 /** Every row of a query, `pageRows` at a time, each page after the last row of the one before. */
 export async function readKeyset(executor: SqlExecutor, query: KeysetQuery, pageRows = PAGE_ROWS): Promise<Row[]> {
   const rows: Row[] = [];
+  await forEachKeysetPage(executor, query, pageRows, (page) => {
+    for (const row of page) rows.push(row);
+  });
+  return rows;
+}
+
+/**
+ * Hands each page of a keyset read to `onPage` as it arrives, so that a caller folding the rows
+ * into something smaller never holds the whole result (at 100k tables, millions of rows).
+ */
+export async function forEachKeysetPage(executor: SqlExecutor, query: KeysetQuery, pageRows: number, onPage: (rows: readonly Row[]) => void): Promise<void> {
   let last: Row | undefined;
   for (;;) {
     const after = last === undefined ? "" : ` AND ${keysetAfter(query.keyExpressions, query.keys.map((k) => last![k]), executor.dialect)}`;
     const page = await executor.query(`${query.select}${after} ORDER BY ${query.keyExpressions.join(", ")} LIMIT ${pageRows}`);
-    for (const row of page) rows.push(row);
-    if (page.length < pageRows) return rows;
+    onPage(page);
+    if (page.length < pageRows) return;
     last = page[page.length - 1];
   }
 }
 
-/** `(a, b, c) > (x, y, z)` written out, for engines without row comparison. */
+/**
+ * `(a, b, c) > (x, y, z)` written out, for engines without row comparison, led by the redundant
+ * `a >= x`: a condition on the first key alone, which a view can apply before it expands the rest
+ * (the relation name reaches pg_class before any ACL is exploded), so a late page costs what is
+ * left to read, not the whole view again.
+ */
 function keysetAfter(expressions: readonly string[], values: readonly unknown[], dialect: Dialect): string {
   const literal = (value: unknown): string => (typeof value === "number" ? String(value) : quoteLiteral(String(value ?? ""), dialect));
   const terms = expressions.map((expression, i) => {
     const equal = expressions.slice(0, i).map((e, k) => `${e} = ${literal(values[k])}`);
     return `(${[...equal, `${expression} > ${literal(values[i])}`].join(" AND ")})`;
   });
-  return `(${terms.join(" OR ")})`;
+  return `${expressions[0]} >= ${literal(values[0])} AND (${terms.join(" OR ")})`;
+}
+
+export interface SchemaRows {
+  readonly schema: string;
+  readonly rows: number;
+}
+
+/**
+ * Schemas grouped for reading, by the rows each holds (a census): consecutive schemas share a chunk
+ * while their rows fit one page and their names fit one IN-list; a schema of a page or more is a
+ * chunk of its own (read in pages). Schemas without rows are left out: there is nothing to read.
+ */
+export function schemaChunks(census: readonly SchemaRows[], dialect: Dialect, pageRows = PAGE_ROWS, maxBytes = IN_LIST_BYTES): string[][] {
+  const chunks: string[][] = [];
+  let current: string[] = [];
+  let rows = 0;
+  let bytes = 0;
+  for (const { schema, rows: n } of [...census].filter((c) => c.rows > 0).sort((a, b) => compareStrings(a.schema, b.schema))) {
+    const size = byteLength(quoteLiteral(schema, dialect)) + 2;
+    if (current.length > 0 && (rows + n > pageRows || bytes + size > maxBytes)) {
+      chunks.push(current);
+      current = [];
+      rows = 0;
+      bytes = 0;
+    }
+    current.push(schema);
+    rows += n;
+    bytes += size;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
 }

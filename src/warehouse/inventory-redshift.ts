@@ -6,32 +6,25 @@ import {
   granteeKey,
   tableKey,
   type Grant,
+  type Grantee,
   type GranteeKind,
+  type ObjectRef,
   type Privilege,
 } from "../core/grants.js";
-import { quoteLiteral } from "../core/sql.js";
-import { type KeysetQuery, literalChunks, PAGE_ROWS, readKeyset } from "./bounded-reads.js";
+import { SyncError } from "../errors.js";
+import { forEachKeysetPage, PAGE_ROWS, schemaChunks } from "./bounded-reads.js";
 import type { Row, SqlExecutor } from "./executor.js";
 import type { InventoryRequest, TargetInventory } from "./inventory-model.js";
+import { isChunkedRead, redshiftInventoryQueries, type TableScaleRead } from "./inventory-redshift-sql.js";
+
+export { redshiftInventoryQueries, type RedshiftInventoryQueries } from "./inventory-redshift-sql.js";
 
 /**
- * Inventory of a Redshift database in a few set-based queries (DESIGN §6). Privileges come from the
- * SVV_*_PRIVILEGES views, which show only explicit grants and, for anyone but a superuser (or a
- * holder of ACCESS SYSTEM TABLE), only the identities the user can see (aws-facts §6.4, trap 11):
- * preflight.ts checks that first. Every IN-list is cut under the statement limit and the long
- * reads (columns, column privileges) are paged, so no result grows with the catalog past a page.
+ * Inventory of a Redshift database in a few set-based queries (DESIGN §6; the SQL and how it stays
+ * bounded: inventory-redshift-sql.ts). The reads that grow with the catalog are folded into the
+ * inventory a page at a time: at 100k tables the column privileges alone are millions of rows, and
+ * holding them as rows would take gigabytes where the grants they describe take a fraction.
  */
-export interface RedshiftInventoryQueries {
-  readonly schemas: readonly string[];
-  readonly externalSchemas: string;
-  readonly lateBindingViews: string;
-  readonly columns: readonly KeysetQuery[];
-  readonly grantees: string;
-  readonly relationPrivileges: readonly KeysetQuery[];
-  readonly columnPrivileges: readonly KeysetQuery[];
-  readonly schemaPrivileges: readonly string[];
-}
-
 export interface RedshiftInventoryRows {
   readonly schemas: readonly Row[];
   readonly columns: readonly Row[];
@@ -46,106 +39,156 @@ export interface RedshiftInventoryRows {
 export async function readRedshiftInventory(executor: SqlExecutor, request: InventoryRequest, pageRows = PAGE_ROWS): Promise<TargetInventory> {
   const sql = redshiftInventoryQueries(request);
   const all = async (queries: readonly string[]): Promise<Row[]> => (await Promise.all(queries.map((q) => executor.query(q)))).flat();
-  const paged = async (queries: readonly KeysetQuery[]): Promise<Row[]> => {
-    const rows: Row[] = [];
-    for (const query of queries) for (const row of await readKeyset(executor, query, pageRows)) rows.push(row);
-    return rows;
-  };
+  const fold = inventoryFold();
   const [schemas, externalSchemas, lateBindingViews, grantees, schemaPrivileges] = await Promise.all([
     all(sql.schemas),
     executor.query(sql.externalSchemas),
     executor.query(sql.lateBindingViews),
     executor.query(sql.grantees),
     all(sql.schemaPrivileges),
+    readScaled(executor, sql.columns, pageRows, fold.columns),
+    readScaled(executor, sql.relationPrivileges, pageRows, fold.relationPrivileges),
+    readScaled(executor, sql.columnPrivileges, pageRows, fold.columnPrivileges),
   ]);
-  const [columns, relationPrivileges, columnPrivileges] = await Promise.all([paged(sql.columns), paged(sql.relationPrivileges), paged(sql.columnPrivileges)]);
-  return inventoryFromRedshiftRows({ schemas, columns, grantees, relationPrivileges, columnPrivileges, schemaPrivileges, externalSchemas, lateBindingViews });
+  return fold.finish({ schemas, grantees, schemaPrivileges, externalSchemas, lateBindingViews });
 }
 
-/** System schemas Redshift keeps in pg_namespace (pg_catalog, pg_internal, pg_automv, ...). */
-const SYSTEM_SCHEMAS = "nspname !~ '^pg_' AND nspname NOT IN ('information_schema', 'catalog_history')";
-
-export function redshiftInventoryQueries(request: InventoryRequest): RedshiftInventoryQueries {
-  // Excluded schemas are few (the state schema); an incremental run's scope may be long: chunked.
-  const excluded = (column: string): string =>
-    request.excludeSchemas.length === 0 ? "TRUE" : literalChunks(request.excludeSchemas, "redshift").map((list) => `${column} NOT IN (${list})`).join(" AND ");
-  const scopes = (column: string): string[] => {
-    const only = request.onlySchemas;
-    if (only === undefined) return [excluded(column)];
-    return literalChunks(only, "redshift").map((list) => `${excluded(column)} AND ${column} IN (${list})`);
-  };
-  // onlyTables: one condition per schema and chunk of its table names.
-  const tableScopes = (schemaColumn: string, tableColumn: string): string[] => {
-    if (request.onlyTables === undefined) return scopes(schemaColumn);
-    const bySchema = new Map<string, Set<string>>();
-    for (const { schema, table } of request.onlyTables) bySchema.set(schema, (bySchema.get(schema) ?? new Set()).add(table));
-    return [...bySchema.keys()].sort(compareStrings).flatMap((schema) =>
-      literalChunks([...bySchema.get(schema)!].sort(compareStrings), "redshift").map(
-        (list) => `${excluded(schemaColumn)} AND ${schemaColumn} = ${quoteLiteral(schema, "redshift")} AND ${tableColumn} IN (${list})`,
-      ),
-    );
-  };
-  const identities = identityConditions(request);
-  const privileges = (where: (scope: string) => string, inScope: readonly string[]): string[] =>
-    identities.flatMap((who) => inScope.map((scope) => `${where(scope)} AND ${who}`));
-  return {
-    schemas: scopes("nspname").map((scope) => `SELECT nspname AS schema_name FROM pg_namespace WHERE ${SYSTEM_SCHEMAS} AND ${scope}`),
-    externalSchemas: "SELECT schemaname AS schema_name FROM svv_external_schemas",
-    // PG_GET_LATE_BINDING_VIEW_COLS: a row per column of every late-binding view (its documented table form).
-    lateBindingViews:
-      "SELECT DISTINCT view_schema AS schema_name, view_name AS table_name FROM pg_get_late_binding_view_cols()" +
-      " cols(view_schema name, view_name name, col_name name, col_type varchar, col_num int)",
-    // External (Spectrum) tables are left out: nothing is granted on them (external-objects.ts).
-    columns: tableScopes("table_schema", "table_name").map((scope) => ({
-      select:
-        "SELECT table_schema AS schema_name, table_name, column_name, ordinal_position FROM svv_columns" +
-        ` WHERE table_catalog = current_database() AND table_schema !~ '^pg_'` +
-        ` AND table_schema NOT IN ('information_schema', 'catalog_history') AND ${scope}` +
-        " AND table_schema NOT IN (SELECT schemaname FROM svv_external_schemas)",
-      keys: ["schema_name", "table_name", "ordinal_position"],
-      keyExpressions: ["table_schema", "table_name", "ordinal_position"],
-    })),
-    grantees: "SELECT 'group' AS kind, groname AS name FROM pg_group UNION ALL SELECT 'role' AS kind, role_name AS name FROM svv_roles",
-    relationPrivileges: privileges(
-      (scope) => `SELECT namespace_name, relation_name, privilege_type, identity_type, identity_name FROM svv_relation_privileges WHERE ${scope}`,
-      tableScopes("namespace_name", "relation_name"),
-    ).map(
-      (select) => ({ select, keys: PRIVILEGE_KEYS, keyExpressions: PRIVILEGE_KEYS }),
-    ),
-    columnPrivileges: privileges(
-      (scope) => `SELECT namespace_name, relation_name, column_name, privilege_type, identity_type, identity_name FROM svv_column_privileges WHERE ${scope}`,
-      tableScopes("namespace_name", "relation_name"),
-    ).map((select) => ({ select, keys: COLUMN_PRIVILEGE_KEYS, keyExpressions: COLUMN_PRIVILEGE_KEYS })),
-    schemaPrivileges: privileges((scope) => `SELECT namespace_name, privilege_type, identity_type, identity_name FROM svv_schema_privileges WHERE ${scope}`, scopes("namespace_name")),
-  };
-}
-
-const PRIVILEGE_KEYS = ["namespace_name", "relation_name", "privilege_type", "identity_type", "identity_name"];
-const COLUMN_PRIVILEGE_KEYS = ["namespace_name", "relation_name", "column_name", "privilege_type", "identity_type", "identity_name"];
-
-/** One condition per chunk of the asked grantees, by identity type (empty when none is asked about). */
-function identityConditions(request: InventoryRequest): string[] {
-  const names = (kind: GranteeKind): string[] => [...new Set(request.grantees.filter((g) => g.kind === kind).map((g) => g.name))].sort(compareStrings);
-  return (["group", "role"] as const).flatMap((kind) => literalChunks(names(kind), "redshift").map((list) => `identity_type = '${kind}' AND identity_name IN (${list})`));
+/** Each read in turn: a chunked one by its census, then chunk by chunk; every page handed to `onPage`. */
+async function readScaled(executor: SqlExecutor, reads: readonly TableScaleRead[], pageRows: number, onPage: (rows: readonly Row[]) => void): Promise<void> {
+  for (const read of reads) {
+    if (!isChunkedRead(read)) {
+      await forEachKeysetPage(executor, read, pageRows, onPage);
+      continue;
+    }
+    const census = (await executor.query(read.census)).map((row) => ({ schema: text(row, "schema_name"), rows: count(row, "row_count") }));
+    for (const schemas of schemaChunks(census, executor.dialect, pageRows)) await forEachKeysetPage(executor, read.chunk(schemas), pageRows, onPage);
+  }
 }
 
 /** Pure: rows of the queries above -> the inventory. Privileges the model has no name for are left out. */
 export function inventoryFromRedshiftRows(rows: RedshiftInventoryRows): TargetInventory {
-  const schemas = new Set(rows.schemas.map((r) => text(r, "schema_name")));
+  const fold = inventoryFold();
+  fold.columns(rows.columns);
+  fold.relationPrivileges(rows.relationPrivileges);
+  fold.columnPrivileges(rows.columnPrivileges);
+  return fold.finish(rows);
+}
+
+type SmallRows = Pick<RedshiftInventoryRows, "schemas" | "grantees" | "schemaPrivileges" | "externalSchemas" | "lateBindingViews">;
+
+/**
+ * The inventory built row by row. Names are interned and a table's whole-table object is shared by
+ * its grants. A column grant gathers its columns while its table's rows arrive (a read orders them
+ * by table, so a table's rows come together) and becomes a Grant when the next table starts.
+ */
+function inventoryFold() {
+  const names = new Map<string, string>();
+  const name = (value: string): string => names.get(value) ?? (names.set(value, value), value);
+  const grantees = new Map<string, Grantee>();
   const tables = new Map<string, Set<string>>();
-  for (const row of rows.columns) {
-    const key = tableKey(text(row, "schema_name"), text(row, "table_name"));
-    let columns = tables.get(key);
-    if (columns === undefined) tables.set(key, (columns = new Set()));
-    columns.add(text(row, "column_name"));
-  }
+  const wholeTables = new Map<string, ObjectRef>();
+  const held: Grant[] = [];
+  const columnGrants = columnGrantFold(name, held);
+
+  const granteeOf = (row: Row): Grantee | null => {
+    const kind = granteeKind(row.identity_type);
+    if (kind === null) return null;
+    const key = granteeKey({ kind, name: text(row, "identity_name") });
+    return grantees.get(key) ?? (grantees.set(key, { kind, name: name(text(row, "identity_name")) }), grantees.get(key)!);
+  };
+  return {
+    columns(rows: readonly Row[]): void {
+      for (const row of rows) {
+        const key = tableKey(text(row, "schema_name"), text(row, "table_name"));
+        let columns = tables.get(key);
+        if (columns === undefined) tables.set(key, (columns = new Set()));
+        columns.add(name(text(row, "column_name")));
+      }
+    },
+    relationPrivileges(rows: readonly Row[]): void {
+      for (const row of rows) {
+        const grantee = granteeOf(row);
+        const privilege = privilegeOf(row, TABLE_PRIVILEGES);
+        if (grantee === null || privilege === null) continue;
+        const [schema, table] = [text(row, "namespace_name"), text(row, "relation_name")];
+        const key = tableKey(schema, table);
+        let object = wholeTables.get(key);
+        if (object === undefined) wholeTables.set(key, (object = { schema: name(schema), table: name(table), columns: null }));
+        held.push({ grantee, privilege, object });
+      }
+    },
+    columnPrivileges(rows: readonly Row[]): void {
+      for (const row of rows) {
+        const grantee = granteeOf(row);
+        const privilege = privilegeOf(row, TABLE_PRIVILEGES);
+        if (grantee !== null && privilege !== null) columnGrants.add(grantee, privilege, text(row, "namespace_name"), text(row, "relation_name"), text(row, "column_name"));
+      }
+    },
+    finish(rows: SmallRows): TargetInventory {
+      columnGrants.finish();
+      return finishInventory(rows, { tables, held, granteeOf });
+    },
+  };
+}
+
+/**
+ * Column grants of the table being read, one per grantee x privilege, with their column lists
+ * shared. A table whose rows come back after another table's (never in key order, but a collation
+ * could) is merged once all is read.
+ */
+function columnGrantFold(name: (value: string) => string, held: Grant[]) {
+  let table: string | null = null;
+  let current = new Map<string, { grantee: Grantee; privilege: Privilege; schema: string; table: string; columns: string[] }>();
+  const read = new Set<string>();
+  let readAgain = false;
+  const lists = new Map<string, readonly string[]>();
+  const list = (columns: readonly string[]): readonly string[] => {
+    const sorted = [...new Set(columns)].sort(compareStrings);
+    const key = sorted.join("\u0000");
+    return lists.get(key) ?? (lists.set(key, sorted), sorted);
+  };
+  const flush = (): void => {
+    for (const e of current.values()) held.push({ grantee: e.grantee, privilege: e.privilege, object: { schema: e.schema, table: e.table, columns: list(e.columns) } });
+    current = new Map();
+  };
+  return {
+    add(grantee: Grantee, privilege: Privilege, schema: string, relation: string, column: string): void {
+      const key = tableKey(schema, relation);
+      if (key !== table) {
+        flush();
+        readAgain ||= read.has(key);
+        read.add(key);
+        table = key;
+      }
+      const slot = `${granteeKey(grantee)}\u0000${privilege}`;
+      const entry = current.get(slot);
+      if (entry === undefined) current.set(slot, { grantee, privilege, schema: name(schema), table: name(relation), columns: [name(column)] });
+      else entry.columns.push(name(column));
+    },
+    finish(): void {
+      flush();
+      if (!readAgain) return;
+      const merged = new Map<string, Grant>();
+      const rest = held.filter((grant) => {
+        if (grant.object.columns === null) return true;
+        const earlier = merged.get(grantSlotKey(grant));
+        const columns = list([...(earlier?.object.columns ?? []), ...grant.object.columns]);
+        merged.set(grantSlotKey(grant), { ...grant, object: { ...grant.object, columns } });
+        return false;
+      });
+      held.length = 0;
+      for (const grant of [...rest, ...merged.values()]) held.push(grant);
+    },
+  };
+}
+
+function finishInventory(rows: SmallRows, built: { tables: Map<string, Set<string>>; held: Grant[]; granteeOf: (row: Row) => Grantee | null }): TargetInventory {
+  const { tables, held, granteeOf } = built;
   const grantees = new Set<string>();
   for (const row of rows.grantees) {
     const kind = granteeKind(row.kind);
     if (kind !== null) grantees.add(granteeKey({ kind, name: text(row, "name") }));
   }
-
-  const held: Grant[] = [];
   for (const row of rows.schemaPrivileges) {
     const grantee = granteeOf(row);
     const privilege = privilegeOf(row, SCHEMA_PRIVILEGES);
@@ -153,40 +196,15 @@ export function inventoryFromRedshiftRows(rows: RedshiftInventoryRows): TargetIn
       held.push({ grantee, privilege, object: { schema: text(row, "namespace_name"), table: null, columns: null } });
     }
   }
-  for (const row of rows.relationPrivileges) {
-    const grantee = granteeOf(row);
-    const privilege = privilegeOf(row, TABLE_PRIVILEGES);
-    if (grantee !== null && privilege !== null) {
-      held.push({
-        grantee,
-        privilege,
-        object: { schema: text(row, "namespace_name"), table: text(row, "relation_name"), columns: null },
-      });
-    }
-  }
-  // One Grant per grantee x table x privilege, its columns sorted (inventory-model.ts).
-  const columnGrants = new Map<string, { grant: Grant; columns: Set<string> }>();
-  for (const row of rows.columnPrivileges) {
-    const grantee = granteeOf(row);
-    const privilege = privilegeOf(row, TABLE_PRIVILEGES);
-    if (grantee === null || privilege === null) continue;
-    const grant: Grant = {
-      grantee,
-      privilege,
-      object: { schema: text(row, "namespace_name"), table: text(row, "relation_name"), columns: [] },
-    };
-    const key = grantSlotKey(grant);
-    const entry = columnGrants.get(key) ?? { grant, columns: new Set<string>() };
-    entry.columns.add(text(row, "column_name"));
-    columnGrants.set(key, entry);
-  }
-  for (const { grant, columns } of columnGrants.values()) {
-    held.push({ ...grant, object: { ...grant.object, columns: [...columns].sort(compareStrings) } });
-  }
   held.sort(compareGrants);
-  const externalSchemas = new Set((rows.externalSchemas ?? []).map((r) => text(r, "schema_name")));
-  const lateBindingViews = new Set((rows.lateBindingViews ?? []).map((r) => tableKey(text(r, "schema_name"), text(r, "table_name"))));
-  return { schemas, tables, grantees, held, externalSchemas, lateBindingViews };
+  return {
+    schemas: new Set(rows.schemas.map((r) => text(r, "schema_name"))),
+    tables,
+    grantees,
+    held,
+    externalSchemas: new Set((rows.externalSchemas ?? []).map((r) => text(r, "schema_name"))),
+    lateBindingViews: new Set((rows.lateBindingViews ?? []).map((r) => tableKey(text(r, "schema_name"), text(r, "table_name")))),
+  };
 }
 
 /** Grantee, schema, table (the schema's own grants first), privilege. */
@@ -211,12 +229,14 @@ function granteeKind(value: unknown): GranteeKind | null {
   return kind === "group" || kind === "role" ? kind : null;
 }
 
-function granteeOf(row: Row): { kind: GranteeKind; name: string } | null {
-  const kind = granteeKind(row.identity_type);
-  return kind === null ? null : { kind, name: text(row, "identity_name") };
-}
 
 function privilegeOf<P extends Privilege>(row: Row, known: readonly P[]): P | null {
   const privilege = text(row, "privilege_type").toUpperCase();
   return (known as readonly string[]).includes(privilege) ? (privilege as P) : null;
+}
+
+function count(row: Row, column: string): number {
+  const value = Number(row[column]);
+  if (!Number.isSafeInteger(value) || value < 0) throw new SyncError("TARGET_FAILED", `inventory census returned ${JSON.stringify(row[column])} for ${column}`);
+  return value;
 }

@@ -61,6 +61,34 @@ describe("parseConfig", () => {
     expect(config.mapping.privileges).toStrictEqual({ SELECT: ["SELECT", "REFERENCES"] });
   });
 
+  describe("mapping.databases.rename: one database per schema (two would merge their grants)", () => {
+    const redshift = { kind: "data-api", database: "dev", workgroupName: "wg" };
+    const renamed = (rename: Record<string, string>, target: unknown = minimal.target) => ({ source: minimal.source, target, mapping: { databases: { rename } } });
+
+    it("refuses two databases renamed to one schema, naming the field and both databases", () => {
+      const error = configError(renamed({ a: "x", c: "y", b: "x" }));
+      expect(error.code).toBe("CONFIG_INVALID");
+      expect(error.message).toBe(
+        [
+          "invalid config (1 problem):",
+          '  - mapping.databases.rename.b: databases "a" (-> "x"), "b" (-> "x") all map to postgres schema "x": their grants would merge (a grantee Lake Formation allows on one would hold the other); give each its own schema',
+        ].join("\n"),
+      );
+    });
+
+    it("redshift: refuses schema names that fold to one (X and x), once per schema", () => {
+      const error = configError(renamed({ a: "Sales", b: "sales", c: "sales", d: "hr", e: "HR" }, redshift));
+      expect(error.message).toContain("invalid config (2 problems)");
+      expect(error.message).toContain('  - mapping.databases.rename.c: databases "a" (-> "Sales"), "b" (-> "sales"), "c" (-> "sales") all map to redshift schema "sales"');
+      expect(error.message).toContain('  - mapping.databases.rename.e: databases "d" (-> "hr"), "e" (-> "HR") all map to redshift schema "hr"');
+    });
+
+    it("postgres keeps quoted names apart: X and x are two schemas; a swap is one schema each", () => {
+      expect(parseConfig(renamed({ a: "X", b: "x" }), "/", {}).mapping.databases.rename).toStrictEqual({ a: "X", b: "x" });
+      expect(parseConfig(renamed({ a: "b", b: "a" }, redshift), "/", {}).mapping.databases.rename).toStrictEqual({ a: "b", b: "a" });
+    });
+  });
+
   const modes = [
     { mode: "secretArn (the cluster named by the secret)", target: { secretArn: "arn:aws:secretsmanager:us-east-1:1:secret:s" } },
     { mode: "clusterIdentifier + secretArn", target: { clusterIdentifier: "c", secretArn: "arn:s" } },

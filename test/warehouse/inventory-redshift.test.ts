@@ -63,6 +63,47 @@ describe("inventoryFromRedshiftRows", () => {
       { grantee: { kind: "role", name: "o'hara" }, privilege: "UPDATE", object: { schema: "hr", table: "people", columns: ["name"] } },
     ]);
   });
+  it("merges a table's column rows that come back apart (a collation could order them so) into one grant per grantee x privilege", () => {
+    const row = (table: string, column: string) => ({ namespace_name: "hr", relation_name: table, column_name: column, privilege_type: "SELECT", identity_type: "group", identity_name: "g" });
+    const apart = inventoryFromRedshiftRows({ ...ROWS, schemaPrivileges: [], relationPrivileges: [], columnPrivileges: [row("a", "x"), row("b", "y"), row("a", "z"), row("a", "x")] });
+    expect(apart.held.map((g) => `${g.object.table}(${g.object.columns?.join(",")})`)).toEqual(["a(x,z)", "b(y)"]);
+  });
+});
+
+describe("readRedshiftInventory of many schemas, in Redshift mode", () => {
+  let target: RedshiftTarget;
+  const schemas = ["s1", "s2", "s3", "s4", "s5"];
+  beforeAll(async () => {
+    target = await openRedshift();
+    // Schemas of 1 to 5 tables, each table granted whole to a group and by column to a role.
+    const tables = schemas.flatMap((schema, i) => Array.from({ length: i + 1 }, (_, k) => `${schema}.t${k}`));
+    await target.setup([
+      "CREATE GROUP analyst",
+      "CREATE ROLE bi",
+      ...schemas.map((schema) => `CREATE SCHEMA ${schema}`),
+      ...tables.flatMap((table) => [`CREATE TABLE ${table} (id int, name varchar(10))`, `GRANT SELECT ON ${table} TO GROUP analyst`, `GRANT SELECT (id) ON ${table} TO ROLE bi`]),
+    ]);
+  });
+  afterAll(async () => {
+    await target.close();
+  });
+  const request = { grantees: [{ kind: "group", name: "analyst" }, { kind: "role", name: "bi" }], excludeSchemas: [] } as const;
+
+  it("reads a few schemas at a time by a census of their rows: the same inventory, every table-scale read naming its schemas", async () => {
+    const whole = await readRedshiftInventory(target.executor, request, 1_000);
+    expect(whole.held.filter((g) => g.object.table !== null)).toHaveLength(2 * 15);
+    await target.api.reset();
+    const chunked = await readRedshiftInventory(target.executor, request, 4);
+    expect(chunked).toEqual(whole);
+    const reads = target.api.statements().flatMap((s) => s.sqls).filter((sql) => /FROM svv_(columns|relation_privileges|column_privileges)\b/.test(sql));
+    const [census, rest] = [reads.filter((sql) => sql.includes("COUNT(*)")), reads.filter((sql) => !sql.includes("COUNT(*)"))];
+    expect(census).toHaveLength(1 + 2 + 2); // columns; relation and column privileges, once for each identity type
+    for (const sql of rest) expect(sql).toMatch(/(table_schema|namespace_name) (= '|IN \()/);
+    // Relation privileges, 4 rows a page: s1+s2 (3 rows) share a chunk; s3 (3); s4 (4, then an empty page); s5 (5: two pages).
+    const relation = rest.filter((sql) => sql.includes("svv_relation_privileges"));
+    expect(relation.map((sql) => /namespace_name (?:= '(\w+)'|IN \(([^)]*)\))/.exec(sql)!.slice(1).join(""))).toEqual(["'s1', 's2'", "s3", "s4", "s4", "s5", "s5"]);
+    expect(target.api.metrics().largestResultRows).toBeLessThanOrEqual(4);
+  });
 });
 
 describe("readRedshiftInventory in Redshift mode", () => {

@@ -4,6 +4,10 @@ import { readPostgresInventory } from "../../src/warehouse/inventory-postgres.js
 import { redshiftInventoryQueries } from "../../src/warehouse/inventory-redshift.js";
 import { createPgliteExecutor } from "../../src/warehouse/postgres-executor.js";
 
+/** The SQL of queries; a chunked read by its census and its read of one chunk (schema "s"). */
+const text = (queries: readonly (string | { readonly select: string } | { readonly census: string; readonly chunk: (s: readonly string[]) => { readonly select: string } })[]): string =>
+  queries.map((q) => (typeof q === "string" ? q : "census" in q ? `${q.census}\n${q.chunk(["s"]).select}` : q.select)).join("\n");
+
 describe("inventory of some schemas only (an incremental run's scope)", () => {
   it("PostgreSQL: reads the listed schemas' tables and grants, nothing of the others", async () => {
     const executor = await createPgliteExecutor({});
@@ -31,7 +35,6 @@ describe("inventory of some schemas only (an incremental run's scope)", () => {
 
   it("Redshift: every query that names schemas is limited to the listed ones", () => {
     const sql = redshiftInventoryQueries({ grantees: [{ kind: "group", name: "g" }], excludeSchemas: ["lfsync"], onlySchemas: ["s"] });
-    const text = (queries: readonly (string | { readonly select: string })[]): string => queries.map((q) => (typeof q === "string" ? q : q.select)).join("\n");
     expect(text(sql.schemas)).toContain("nspname IN ('s')");
     expect(text(sql.columns)).toContain("table_schema IN ('s')");
     for (const queries of [sql.relationPrivileges, sql.columnPrivileges, sql.schemaPrivileges]) expect(text(queries)).toContain("namespace_name IN ('s')");

@@ -8,7 +8,9 @@ import { tableKey, type Grant } from "../../src/core/grants.js";
 import { readRedshiftInventory, redshiftInventoryQueries } from "../../src/warehouse/inventory-redshift.js";
 import { openRedshift, type RedshiftTarget } from "./redshift-target.js";
 
-const text = (queries: readonly (string | { readonly select: string })[]): string => queries.map((q) => (typeof q === "string" ? q : q.select)).join("\n");
+/** The SQL of queries; a chunked read by its census and its read of one chunk (schema "s"). */
+const text = (queries: readonly (string | { readonly select: string } | { readonly census: string; readonly chunk: (s: readonly string[]) => { readonly select: string } })[]): string =>
+  queries.map((q) => (typeof q === "string" ? q : "census" in q ? `${q.census}\n${q.chunk(["s"]).select}` : q.select)).join("\n");
 const held = (grants: readonly Grant[]) => grants.map((g) => `${g.privilege} ${g.object.schema}.${g.object.table ?? ""}${g.object.columns === null ? "" : `(${g.object.columns.join(",")})`}`).sort();
 
 describe("inventory of some tables only (onlyTables)", () => {

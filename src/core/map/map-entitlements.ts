@@ -5,6 +5,7 @@ import { compareStrings, type DesiredGrant, type Dialect, type Grantee, PRIVILEG
 import type { PolicyRef } from "../policy-ref.js";
 import type { Entitlements } from "../resolve/entitlements.js";
 import { accessGrants, DEFAULT_PRIVILEGES, type PrivilegeMap } from "./access-grants.js";
+import { collidingSchemas } from "./schema-collisions.js";
 import { checkSharedGrantees, GranteeEntries, type GranteeEntry, type SchemaSlots, schemaSlots } from "./grantees.js";
 import { mergeAccesses } from "./merge-accesses.js";
 import { identifierMapper, type IdentifierMapper, schemaMapper } from "./names.js";
@@ -45,8 +46,9 @@ export function mapEntitlements(entitlements: Entitlements, mapping: MappingConf
   const diagnostics: Diagnostic[] = [];
   const names = identifierMapper(dialect, diagnostics);
   const schemaOf = schemaMapper(mapping);
+  const colliding = collidingSchemas(entitlements.databaseNames, (database) => foldedSchema(schemaOf, names, database), diagnostics);
   const entries = new GranteeEntries(principalMapper(mapping, entitlements.catalogId, dialect, diagnostics));
-  addDatabaseGrants(entitlements, entries, schemaOf, names);
+  addDatabaseGrants(entitlements, entries, schemaOf, names, colliding);
   for (const access of entitlements.principals) entries.entry(access.principal)?.accesses.push(access);
   checkSharedGrantees(entries.values(), mapping, dialect, diagnostics);
 
@@ -77,15 +79,27 @@ export function mapEntitlements(entitlements: Entitlements, mapping: MappingConf
   };
 }
 
-/** LF database DESCRIBE -> schema USAGE; CREATE_TABLE -> schema CREATE (DESIGN §3). */
-function addDatabaseGrants(entitlements: Entitlements, entries: GranteeEntries, schemaOf: (database: string) => string | null, names: IdentifierMapper): void {
+/** A Glue database's schema in the dialect, or null (not mapped, or not a valid name: reported when used). */
+function foldedSchema(schemaOf: (database: string) => string | null, names: IdentifierMapper, database: string): string | null {
+  const schema = schemaOf(database);
+  return schema === null ? null : names.fold(schema);
+}
+
+/** LF database DESCRIBE -> schema USAGE; CREATE_TABLE -> schema CREATE (DESIGN §3); nothing on a schema two databases map to. */
+function addDatabaseGrants(
+  entitlements: Entitlements,
+  entries: GranteeEntries,
+  schemaOf: (database: string) => string | null,
+  names: IdentifierMapper,
+  collidingSchemas: ReadonlySet<string>,
+): void {
   const { policySets } = entitlements;
   for (const entitlement of entitlements.databases) {
     const entry = entries.entry(entitlement.principal);
     const schemaName = schemaOf(entitlement.database);
     if (entry === null || schemaName === null) continue;
     const schema = names.nameOf(schemaName, () => `database ${entitlement.database}`);
-    if (schema === null) continue;
+    if (schema === null || collidingSchemas.has(schema)) continue;
     for (const [permission, because] of entitlement.permissions) {
       const slots = schemaSlots(entry.schemas, schema);
       const set = policySets.intern([...because].sort((a, b) => a - b));

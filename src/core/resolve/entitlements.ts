@@ -56,6 +56,8 @@ export interface Entitlements {
   /** The catalog's own AWS account (the snapshot's catalogId), when the source knows it. */
   readonly catalogId: string | undefined;
   readonly databases: readonly DatabaseEntitlement[];
+  /** Every database of the catalog, in catalog order, also one without tables (the mapper finds schema collisions with it). */
+  readonly databaseNames: readonly string[];
   readonly tables: readonly ResolvedTable[];
   readonly groups: readonly SignatureGroup[];
   /** One entry per principal that holds anything on a table, in order of their first policy. */

@@ -26,6 +26,7 @@ export function resolvePolicies(snapshot: CatalogSnapshot): Entitlements {
   return {
     catalogId: snapshot.catalogId,
     databases: databaseEntitlements(snapshot, databaseSetIds, prepared.filter(isDatabasePolicy), matcher),
+    databaseNames: snapshot.databases.map((db) => db.name),
     tables,
     groups,
     principals: tableAccess(prepared.filter((p) => !isDatabasePolicy(p)), groups.length, matcher, policySets, columnSets),
