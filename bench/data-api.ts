@@ -107,12 +107,20 @@ export function checkDataApiTargets(figures: readonly DataApiFigures[]): void {
   }
   const [small, large] = [figures[0]!, figures[figures.length - 1]!];
   const m = (f: DataApiFigures): DataApiMetrics => f.steady.metrics;
-  const calls = (f: DataApiFigures): number => m(f).submitCalls + m(f).describeCalls + m(f).resultCalls - m(f).pagedReadCalls;
-  const growth = calls(large) / Math.max(1, calls(small));
+  const pagedDescribes = (f: DataApiFigures): number => m(f).pagedReadDescribeCalls;
+  // Submits and results besides keyset pages: what the run asks and reads. Describes: polls until a
+  // statement is done, backing off x1.5 (data-api-executor.ts), so they follow how long each
+  // statement runs (the logarithm of it), which is the warehouse's time, not what the run reads.
+  const asked = (f: DataApiFigures): number => m(f).submitCalls + m(f).resultCalls - (m(f).pagedReadCalls - pagedDescribes(f));
+  const polls = (f: DataApiFigures): number => m(f).describeCalls - pagedDescribes(f);
+  const growth = asked(large) / Math.max(1, asked(small));
   console.log(
-    `steady run, ${small.tables} -> ${large.tables} tables: ${calls(small)} -> ${calls(large)} calls besides keyset pages (${growth.toFixed(2)}x; ` +
-      `submits ${m(small).submitCalls} -> ${m(large).submitCalls}), keyset pages ${m(small).pagedReadCalls} -> ${m(large).pagedReadCalls} calls: ` +
-      (growth <= 1.1 ? "calls do not grow, paged reads aside (MET)" : "calls GROW beyond the paged reads (NOT MET)"),
+    `steady run, ${small.tables} -> ${large.tables} tables: ${asked(small)} -> ${asked(large)} submit and result calls besides keyset pages (${growth.toFixed(2)}x): ` +
+      (growth <= 1.1 ? "they do not grow, paged reads aside (MET)" : "they GROW beyond the paged reads (NOT MET)"),
+  );
+  console.log(
+    `${" ".repeat(15)}describe calls besides keyset pages ${polls(small)} -> ${polls(large)} (polling until each statement is done: they follow its run time); ` +
+      `keyset pages ${m(small).pagedReadCalls} -> ${m(large).pagedReadCalls} calls`,
   );
 }
 

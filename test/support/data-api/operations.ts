@@ -28,6 +28,8 @@ export interface Submitted {
   batchSqlBytes: number;
   /** Submit, describe and result calls for keyset pages (statements.ts: keysetPage). */
   pagedReadCalls: number;
+  /** The describe calls among them. */
+  pagedReadDescribeCalls: number;
 }
 
 export interface EndpointState {
@@ -76,7 +78,10 @@ function readOperations(state: EndpointState): Record<string, Operation> {
   return {
     DescribeStatement(input) {
       const { statement, sub, position } = lookup(state, input.Id);
-      if (statement.keysetPage) state.submitted.pagedReadCalls++;
+      if (statement.keysetPage) {
+        state.submitted.pagedReadCalls++;
+        state.submitted.pagedReadDescribeCalls++;
+      }
       if (sub === null) return describe(statement, state.parts.meter);
       return { ...describeSub(statement, sub, position, state.parts.meter), ...statement.connection };
     },

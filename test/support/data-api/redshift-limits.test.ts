@@ -61,9 +61,11 @@ describe("Redshift mode: results", () => {
     await db.rows("SELECT g FROM generate_series(1, 10) AS g WHERE g > 3 ORDER BY g LIMIT 5");
     const paged = api.metrics();
     expect(paged.pagedReadCalls).toBe(paged.submitCalls + paged.describeCalls + paged.resultCalls);
+    expect(paged.pagedReadDescribeCalls).toBe(paged.describeCalls);
     await db.rows("SELECT g FROM generate_series(1, 10) AS g ORDER BY g");
     expect(await db.batchError(["SELECT 1 ORDER BY 1 LIMIT 1"])).toBeNull();
     expect(api.metrics().pagedReadCalls).toBe(paged.pagedReadCalls);
+    expect(api.metrics().pagedReadDescribeCalls).toBe(paged.pagedReadDescribeCalls);
   });
 });
 

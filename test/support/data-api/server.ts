@@ -87,7 +87,7 @@ export async function startLocalDataApi(options: LocalDataApiOptions = {}): Prom
       state.statements.clear();
       state.tokens.clear();
       Object.assign(traffic, { calls: {}, requestBytes: 0, responseBytes: 0, queries: 0 });
-      Object.assign(state.submitted, { statements: 0, batches: 0, sqlBytes: 0, batchStatements: 0, batchSqlBytes: 0, pagedReadCalls: 0 });
+      Object.assign(state.submitted, { statements: 0, batches: 0, sqlBytes: 0, batchStatements: 0, batchSqlBytes: 0, pagedReadCalls: 0, pagedReadDescribeCalls: 0 });
       state.parts.meter.reset();
     },
     async stop() {
@@ -117,7 +117,7 @@ async function openState(options: LocalDataApiOptions, traffic: Traffic): Promis
     statements: new Map(),
     tokens: new Map(),
     pending: new Set(),
-    submitted: { statements: 0, batches: 0, sqlBytes: 0, batchStatements: 0, batchSqlBytes: 0, pagedReadCalls: 0 },
+    submitted: { statements: 0, batches: 0, sqlBytes: 0, batchStatements: 0, batchSqlBytes: 0, pagedReadCalls: 0, pagedReadDescribeCalls: 0 },
     connect: redshift ? connectDocumented(options.redshift ?? {}) : connectLoosely,
     maxBatchBytes: redshift ? (options.redshift?.maxBatchBytes ?? null) : null,
   };

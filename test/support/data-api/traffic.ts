@@ -30,6 +30,8 @@ export interface DataApiMetrics {
   readonly largestResultRows: number;
   /** Calls (submit, describe, result) of keyset pages: the reads that grow with the catalog by design. */
   readonly pagedReadCalls: number;
+  /** The describe calls among them (polls until a page's statement is done). */
+  readonly pagedReadDescribeCalls: number;
   /** PostgreSQL queries behind them: what emulating Redshift cost, not a Redshift figure. */
   readonly backendQueries: number;
 }
@@ -54,6 +56,7 @@ export function metricsOf(traffic: Traffic, submitted: Submitted, reads: ResultR
     largestResultBytes: reads.largestResultBytes,
     largestResultRows: reads.largestResultRows,
     pagedReadCalls: submitted.pagedReadCalls,
+    pagedReadDescribeCalls: submitted.pagedReadDescribeCalls,
     backendQueries: traffic.queries,
   };
 }
