@@ -72,7 +72,8 @@ describe("Redshift mode: results", () => {
 describe("Redshift mode: credentials", () => {
   it.each([
     [{ SecretArn: "arn:secret:sync", Database: "dev" }],
-    [{ SecretArn: "arn:secret:sync", WorkgroupName: "wg" }],
+    [{ SecretArn: "arn:secret:sync", ClusterIdentifier: "c1", Database: "dev" }],
+    [{ SecretArn: "arn:secret:sync", WorkgroupName: "wg", Database: "dev" }],
     [{ ClusterIdentifier: "c1", Database: "dev", DbUser: "syncer" }],
     [{ ClusterIdentifier: "c1", Database: "dev" }],
     [{ WorkgroupName: "wg", Database: "dev" }],
@@ -86,7 +87,10 @@ describe("Redshift mode: credentials", () => {
     [{ SecretArn: "arn:secret:sync", DbUser: "syncer", ClusterIdentifier: "c1" }],
     [{ ClusterIdentifier: "c1", DbUser: "syncer" }],
     [{ Database: "dev" }],
-    [{ SecretArn: "arn:secret:unknown", WorkgroupName: "wg" }],
+    [{ SecretArn: "arn:secret:unknown", WorkgroupName: "wg", Database: "dev" }],
+    // "When you are connecting to a serverless workgroup, you also supply the database name" (ExecuteStatement API reference, Secrets Manager).
+    [{ SecretArn: "arn:secret:sync", WorkgroupName: "wg" }],
+    [{ SecretArn: "arn:secret:sync" }],
   ])("refuses %j with ValidationException", async (connection) => {
     const error = await failureOf(db.client.send(new ExecuteStatementCommand({ ...connection, Sql: "SELECT 1" })));
     expect(error).toBeInstanceOf(ValidationException);

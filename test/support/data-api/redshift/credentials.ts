@@ -1,7 +1,7 @@
 /**
  * The documented ways to say who runs the SQL (aws-facts §5.2, ExecuteStatement API reference,
  * https://docs.aws.amazon.com/redshift/latest/mgmt/data-api-access.html):
- *   Secrets Manager        SecretArn (+ ClusterIdentifier or WorkgroupName, + Database)
+ *   Secrets Manager        SecretArn + Database (+ ClusterIdentifier or WorkgroupName)
  *   temporary credentials  ClusterIdentifier + Database + DbUser
  *   IAM identity           ClusterIdentifier + Database, or WorkgroupName + Database
  * Anything else is a ValidationException.
@@ -17,6 +17,8 @@ export function connectDocumented(options: RedshiftOptions): (input: Record<stri
     if (has("ClusterIdentifier") && has("WorkgroupName")) throw validation("Specify either ClusterIdentifier or WorkgroupName, not both");
     if (has("SecretArn")) {
       if (has("DbUser")) throw validation("DbUser can't be used with SecretArn");
+      // "When you are connecting to a cluster, you also supply the database name ... to a serverless workgroup, you also supply the database name."
+      if (!has("Database")) throw validation("Database is required with SecretArn");
       return { fields, user: secretUser(options, String(input.SecretArn)) };
     }
     if (!has("ClusterIdentifier") && !has("WorkgroupName")) throw validation("Either ClusterIdentifier or WorkgroupName must be provided");
