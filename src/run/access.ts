@@ -78,6 +78,11 @@ export async function computeExplanation(options: ReadOptions & { readonly reque
   const result = await computePlan(options);
   const catalog = new CatalogIndex(result.snapshot, warehouseNames(config.mapping, executor.dialect));
   const glue = catalog.table(schema, table);
+  const all = catalog.tablesAt(schema, table);
+  if (all.length > 1) {
+    const names = all.map((t) => `${t.database.name}.${t.table.name}`).join(", ");
+    throw new SyncError("CONFIG_INVALID", `catalog tables ${names} all map to ${schema}.${table}: nothing is granted on it (the plan reports the collision)`);
+  }
   if (glue === undefined) throw new SyncError("CONFIG_INVALID", `no catalog table maps to ${schema}.${table}`);
   const granteeOf = granteeOfPrincipal(config.mapping, executor.dialect, result.snapshot.catalogId);
   const held = result.inventory.held.filter((g) => g.grantee.name === request.grantee && g.object.schema === schema && (g.object.table === table || g.object.table === null));

@@ -317,3 +317,25 @@ describe("planChanges: safety (DESIGN §4.2)", () => {
     expect(plan.applyable).toBe(false);
   });
 });
+
+describe("planChanges: external (Spectrum) schemas", () => {
+  // aws-facts §6.1: a GRANT or REVOKE on an external schema or its objects cannot run inside a
+  // transaction block, and every batch is one. A grant recorded there (the schema was local when it
+  // was granted) is forgotten, never revoked in a batch, which would fail the whole batch every run.
+  it("forgets a recorded grant in an external schema without SQL, even while it is held", () => {
+    const lake: InventoryLike = {
+      ...inventory({ tables: { "lake.events": ["id"], "sales.orders": ["id"] }, grantees: ["analyst"] }),
+      held: [grant("analyst", "USAGE", "lake"), grant("analyst", "SELECT", "lake.events"), grant("analyst", "USAGE", "sales")],
+      externalSchemas: new Set(["lake"]),
+    };
+    const plan = planChanges(
+      planInput({
+        recorded: [recorded("analyst", "USAGE", "lake"), recorded("analyst", "SELECT", "lake.events"), recorded("analyst", "USAGE", "sales")],
+        inventory: lake,
+        managedSchemas: new Set(["sales"]),
+      }),
+    );
+    expect(plan.changes.map((c) => `${c.op} ${c.privilege} ${path(c)}`)).toEqual(["revoke USAGE sales"]);
+    expect(stepLines(plan).filter((line) => line.includes("lake")).sort()).toEqual([" | forget lake", " | forget lake.events"]);
+  });
+});

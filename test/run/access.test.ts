@@ -10,6 +10,7 @@ import { reconcile } from "../../src/run/reconcile.js";
 import { readInventory } from "../../src/run/wiring.js";
 import { catalog, database, policy, role, table } from "../support/catalog-builders.js";
 import { targetBackends } from "../support/targets.js";
+import { createPgliteExecutor } from "../../src/warehouse/postgres-executor.js";
 
 const snapshot = catalog({
   databases: [
@@ -57,6 +58,28 @@ describe.each(targetBackends())("access report against $name", (backend) => {
       expect(select.outcome).toBe("none");
       expect(select.failing).toEqual([{ key: "pii", allowed: ["false"], actual: { key: "pii", value: "true", level: "column", column: "email" } }]);
       expect(why.held.map(line)).toContain("group acc_analyst SELECT acc_sales.orders(amount,order_id)");
+    } finally {
+      await executor.close();
+    }
+  });
+});
+
+describe("explain on a table two catalog tables land on", () => {
+  it("says so, naming both, instead of explaining one of them (nothing is granted there)", async () => {
+    const executor = await createPgliteExecutor({});
+    try {
+      const two = catalog({
+        databases: [database("acc_sales", { access: "public" }, [table("orders", {}, ["id"])]), database("acc_eu", { access: "restricted" }, [table("orders", {}, ["id"])])],
+        policies: [policy(role("acc_analyst"), "TABLE", { access: ["public"] }, ["SELECT"])],
+      });
+      const config = configSchema.parse({ source: { kind: "file", path: "unused.yaml" }, target: { kind: "pglite" }, mapping: { databases: { rename: { acc_eu: "acc_sales" } } } });
+      const source: CatalogSource = { read: async () => ({ snapshot: two, warnings: [] }) };
+      await mirrorCatalog(executor, two, [{ kind: "group", name: "acc_analyst" }], new Set());
+      expect((await reconcile({ config, source, executor, lock: createMemoryLock(), logger: createLogger("silent") })).status).toBe("succeeded");
+      const request = { grantee: "acc_analyst", table: "acc_sales.orders" };
+      await expect(computeExplanation({ config, source, executor, request })).rejects.toThrow(/catalog tables acc_sales\.orders, acc_eu\.orders all map to acc_sales\.orders: nothing is granted on it/);
+      const { rows } = await computeAccess({ config, source, executor });
+      expect(rows.filter((r) => r.table === "orders")).toEqual([]);
     } finally {
       await executor.close();
     }

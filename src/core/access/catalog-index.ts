@@ -15,28 +15,43 @@ export interface CatalogTable {
  * level) stand behind a grant on it. Built once per report; the mapping decides the names.
  */
 export class CatalogIndex {
-  readonly #byWarehouseName = new Map<string, CatalogTable>();
-  readonly #schemas = new Map<string, DatabaseEntry>();
+  readonly #byWarehouseName = new Map<string, CatalogTable[]>();
+  readonly #schemas = new Map<string, DatabaseEntry[]>();
 
   constructor(snapshot: CatalogSnapshot, nameOf: WarehouseNameOf) {
     for (const database of snapshot.databases) {
       for (const table of database.tables) {
         const name = nameOf(database.name, table.name);
         if (name === null) continue;
-        this.#byWarehouseName.set(tableKey(name.schema, name.table), { database, table });
-        this.#schemas.set(name.schema, database);
+        const key = tableKey(name.schema, name.table);
+        const tables = this.#byWarehouseName.get(key);
+        if (tables === undefined) this.#byWarehouseName.set(key, [{ database, table }]);
+        else tables.push({ database, table });
+        const databases = this.#schemas.get(name.schema);
+        if (databases === undefined) this.#schemas.set(name.schema, [database]);
+        else if (!databases.includes(database)) databases.push(database);
       }
     }
   }
 
-  /** The Glue table behind a warehouse table, if the catalog has one. */
+  /**
+   * The Glue table behind a warehouse table, if the catalog has exactly one: two that land on one
+   * name (the mapper grants nothing there, src/core/map/table-objects.ts) have no tags of their own.
+   */
   table(schema: string, table: string): CatalogTable | undefined {
-    return this.#byWarehouseName.get(tableKey(schema, table));
+    const tables = this.#byWarehouseName.get(tableKey(schema, table));
+    return tables?.length === 1 ? tables[0] : undefined;
   }
 
-  /** The Glue database behind a warehouse schema (known through its tables). */
+  /** Every Glue table that lands on a warehouse table: more than one is a collision. */
+  tablesAt(schema: string, table: string): readonly CatalogTable[] {
+    return this.#byWarehouseName.get(tableKey(schema, table)) ?? [];
+  }
+
+  /** The Glue database behind a warehouse schema (known through its tables), if exactly one. */
   database(schema: string): DatabaseEntry | undefined {
-    return this.#schemas.get(schema);
+    const databases = this.#schemas.get(schema);
+    return databases?.length === 1 ? databases[0] : undefined;
   }
 
   /** Schemas the mapping manages: those that mirror a catalog database. */

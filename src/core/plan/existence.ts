@@ -32,8 +32,13 @@ export class ExistenceIndex {
     return found;
   }
 
+  /**
+   * An external (Spectrum) schema counts as missing: nothing is granted there (external-objects.ts),
+   * and a grant recorded there is forgotten rather than revoked, since a REVOKE on it cannot run in
+   * a batch's transaction (aws-facts §6.1).
+   */
   objectState(object: ObjectRef): true | "schema" | "table" {
-    if (!this.#inventory.schemas.has(object.schema)) return "schema";
+    if (!this.#inventory.schemas.has(object.schema) || this.#inventory.externalSchemas?.has(object.schema) === true) return "schema";
     if (object.table !== null && this.columns(object.schema, object.table) === undefined) return "table";
     return true;
   }

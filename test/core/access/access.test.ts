@@ -73,6 +73,19 @@ describe("access rows", () => {
     expect(on("SELECT", "refunds").tags).toEqual([{ key: "access", value: "secret", level: "table" }]);
   });
 
+  it("gives no tags behind a warehouse table or schema that two catalog objects land on (the mapper grants nothing there)", () => {
+    const two = catalog({
+      databases: [database("Sales", { access: "public" }, [table("orders", {}, ["id"])]), database("sales", { access: "secret" }, [table("orders", {}, ["id"]), table("items", {}, ["id"])])],
+      policies: [],
+    });
+    const index = new CatalogIndex(two, (db, t) => ({ schema: db.toLowerCase(), table: t }));
+    expect(index.tagsBehind("sales", "orders", null)).toEqual([]);
+    expect(index.tagsBehind("sales", null, null)).toEqual([]);
+    expect(index.tablesAt("sales", "orders").map((t) => t.database.name)).toEqual(["Sales", "sales"]);
+    expect(index.tagsBehind("sales", "items", null)).toEqual([{ key: "access", value: "secret", level: "database" }]);
+    expect([...index.managedSchemas()]).toEqual(["sales"]);
+  });
+
   it("filters by grantee, schema and table", () => {
     const rows = rowsFor([grant("analyst", "SELECT", "sales.refunds")]);
     expect(filterRows(rows, { table: "refunds" }).map(line)).toEqual(["unexplained analyst SELECT sales.refunds"]);

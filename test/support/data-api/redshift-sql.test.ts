@@ -41,6 +41,13 @@ describe("Redshift mode: identifiers and literals", () => {
     expect(await db.error('CREATE TABLE sales."ünïcødé 表 ok" (id int)')).toBeNull();
   });
 
+  it("never truncates a long name as PostgreSQL would: over 127 bytes is refused (r_names), 64 to 127 bytes is beyond this endpoint", async () => {
+    expect(await db.error(`CREATE TABLE sales."${"a".repeat(63)}" (id int)`)).toBeNull();
+    expect(await db.error(`CREATE TABLE sales."${"b".repeat(64)}" (id int)`)).toMatch(/this local endpoint cannot/);
+    expect(await db.error(`CREATE TABLE sales.${"c".repeat(100)} (id int)`)).toMatch(/this local endpoint cannot/);
+    expect(await db.error(`CREATE GROUP "${"é".repeat(64)}"`)).toMatch(/128 bytes: identifiers are 1 to 127 bytes long/);
+  });
+
   it("reads a backslash in '...' as an escape, as Redshift does", async () => {
     expect(await db.rows("SELECT 'a\\\\b' AS v, 'it\\'s' AS w, 'x''y' AS z")).toEqual([["a\\b", "it's", "x'y"]]);
   });

@@ -56,9 +56,9 @@ function tokenOf(text: string): Token {
   if (isSpace(c) || text.startsWith("--") || text.startsWith("/*")) return { kind: "space", text, value: text };
   if (c === 39) return { kind: "string", text, value: unescapeString(text.slice(1, -1)) };
   if ((c === 69 || c === 101) && text.charCodeAt(1) === 39) return { kind: "estring", text, value: text };
-  if (c === 34) return { kind: "quoted", text, value: foldAscii(printableName(text.slice(1, -1).replaceAll('""', '"'))) };
+  if (c === 34) return { kind: "quoted", text, value: foldAscii(holdableName(text.slice(1, -1).replaceAll('""', '"'))) };
   if (c === 36 && text.length > 1) return { kind: isDigit(text.charCodeAt(1)) ? "param" : "dollar", text, value: text };
-  if (isWordStart(c)) return { kind: "word", text, value: text.toLowerCase() };
+  if (isWordStart(c)) return { kind: "word", text, value: text.length > 63 ? holdableName(text).toLowerCase() : text.toLowerCase() };
   if (isDigit(c) || (c === 46 && text.length > 1)) return { kind: "number", text, value: text };
   return { kind: "op", text, value: text };
 }
@@ -108,9 +108,17 @@ function unescapeString(body: string): string {
 // eslint-disable-next-line no-control-regex -- the control characters are what it looks for
 const NOT_PRINTABLE = /[\u0000-\u001f\u007f-\u009f]/;
 
-/** "Identifiers must consist of only UTF-8 printable characters" (r_names): PostgreSQL would take a tab. */
-function printableName(name: string): string {
+/**
+ * "Identifiers must consist of only UTF-8 printable characters" and are 1 to 127 bytes long (r_names):
+ * PostgreSQL would take a tab. PostgreSQL also cuts names at 63 bytes (NAMEDATALEN) without an error,
+ * so two long names would become one here: a name of 64 to 127 bytes, which Redshift holds, is refused
+ * as something this endpoint cannot hold rather than truncated.
+ */
+function holdableName(name: string): string {
   if (NOT_PRINTABLE.test(name)) throw new Error(`invalid identifier ${JSON.stringify(name)}: identifiers must consist of only UTF-8 printable characters`);
+  const bytes = Buffer.byteLength(name, "utf8");
+  if (bytes > 127) throw new Error(`identifier ${JSON.stringify(name.slice(0, 40))}... is ${bytes} bytes: identifiers are 1 to 127 bytes long`);
+  if (bytes > 63) throw new Error(`identifier ${JSON.stringify(name.slice(0, 40))}... is ${bytes} bytes: Redshift holds it, but this local endpoint cannot (PostgreSQL truncates names at 63 bytes)`);
   return name;
 }
 
