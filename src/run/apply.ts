@@ -1,5 +1,7 @@
 import { createHash } from "node:crypto";
-import { iterateBatches, MAX_BATCH_STATEMENTS, type RenderOptions } from "../core/render.js";
+import type { Dialect } from "../core/grants.js";
+import { iterateBatches, MAX_BATCH_BYTES, MAX_BATCH_STATEMENTS, type RenderOptions } from "../core/render.js";
+import { byteLength } from "../core/sql.js";
 import type { Plan } from "../core/plan.js";
 import { SyncError } from "../errors.js";
 import type { Lease } from "../lock/lock.js";
@@ -37,12 +39,17 @@ function fenceOf(options: ApplyOptions): string | null {
   return options.fence === true && options.lease !== undefined ? fenceStatement(options.stateSchema, options.lease.fencingToken) : null;
 }
 
-/** How apply renders a plan for this executor: one statement of each batch is the fence's. */
-function renderOptions(executor: SqlExecutor, options: ApplyOptions): RenderOptions {
+/**
+ * How apply renders a plan for a dialect: a fenced batch starts with the fence's statement, so the
+ * rest gets one statement and the fence's bytes less (the Data API's 40 statements and, as render.ts
+ * bounds a call, 100 KB: aws-facts §5.3, trap 15).
+ */
+export function renderOptions(dialect: Dialect, options: ApplyOptions): RenderOptions {
+  const fence = fenceOf(options);
   return {
-    dialect: executor.dialect,
-    ...(fenceOf(options) === null ? {} : { maxBatchStatements: MAX_BATCH_STATEMENTS - 1 }),
-    stateStatements: (records) => renderStateStatements(executor.dialect, options.stateSchema, records, options.runId),
+    dialect,
+    ...(fence === null ? {} : { maxBatchStatements: MAX_BATCH_STATEMENTS - 1, maxBatchBytes: MAX_BATCH_BYTES[dialect] - byteLength(fence) }),
+    stateStatements: (records) => renderStateStatements(dialect, options.stateSchema, records, options.runId),
   };
 }
 
@@ -55,7 +62,7 @@ export async function applyPlan(executor: SqlExecutor, plan: Plan, options: Appl
   if (plan.safety.refused) {
     return { batches: [], appliedChanges: { grants: 0, revokes: 0 }, error: new SyncError("SAFETY_REFUSED", plan.safety.reasons.join("; ")) };
   }
-  const batches = iterateBatches(plan, renderOptions(executor, options));
+  const batches = iterateBatches(plan, renderOptions(executor.dialect, options));
   const outcomes: BatchOutcome[] = [];
   let grants = 0;
   let revokes = 0;
