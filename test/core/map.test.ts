@@ -243,6 +243,18 @@ const rows: readonly Row[] = [
     grants: ["group analyst SELECT sales.orders(id)", "group analyst USAGE sales"],
     diagnostic: /error: columns sales\.orders\.Email, sales\.orders\.email share their names in the warehouse \(email\)/,
   },
+  {
+    situation: "a Glue column named xmin (a system column name, r_names) in a subset (redshift) -> left out, error; the table-level grant is unaffected",
+    databases: [database("sales", { access: "public" }, [table("orders", {}, ["id", "xmin", ["email", { access: "restricted" }]]), table("lines", {}, ["id", "ctid"])])],
+    grants: ["group analyst SELECT sales.orders(id)", "group analyst SELECT sales.lines", "group analyst USAGE sales"],
+    diagnostic: /error: column sales\.orders\.xmin: xmin is the name of a system column/,
+  },
+  {
+    situation: "a Glue column named oid: a system column in redshift, a plain column in postgres 12+",
+    databases: [database("sales", { access: "public" }, [table("orders", {}, ["id", "oid", ["email", { access: "restricted" }]])])],
+    dialect: "postgres",
+    grants: ["group analyst SELECT sales.orders(id,oid)", "group analyst USAGE sales"],
+  },
   // Privileges (DESIGN §3)
   {
     situation: "ALL on a full table (redshift) -> SELECT, INSERT, DELETE, DROP + USAGE",

@@ -42,7 +42,19 @@ export interface IdentifierMapper {
   readonly fold: (name: string) => string | null;
   /** Whether the dialect stores the name otherwise (Redshift: it has ASCII capitals), so two names may become one. */
   readonly changes: (name: string) => boolean;
+  /** Whether a folded column name is one of the dialect's system columns, which no table can have. */
+  readonly isSystemColumn: (folded: string) => boolean;
 }
+
+/**
+ * "The following PostgreSQL system column names can't be used as column names in user-defined
+ * columns" (Redshift r_names: oid, tableoid, xmin, cmin, xmax, cmax, ctid); PostgreSQL 12 and later
+ * no longer reserve oid.
+ */
+const SYSTEM_COLUMNS: Readonly<Record<Dialect, ReadonlySet<string>>> = {
+  redshift: new Set(["oid", "tableoid", "xmin", "cmin", "xmax", "cmax", "ctid"]),
+  postgres: new Set(["tableoid", "xmin", "cmin", "xmax", "cmax", "ctid"]),
+};
 
 export function identifierMapper(dialect: Dialect, diagnostics: Diagnostic[]): IdentifierMapper {
   const max = MAX_IDENTIFIER_BYTES[dialect];
@@ -70,7 +82,8 @@ export function identifierMapper(dialect: Dialect, diagnostics: Diagnostic[]): I
     return mapped;
   };
   const changes = dialect === "redshift" ? (name: string): boolean => /[A-Z]/.test(name) : (): boolean => false;
-  return { nameOf, fold, changes };
+  const system = SYSTEM_COLUMNS[dialect];
+  return { nameOf, fold, changes, isSystemColumn: (folded) => system.has(folded) };
 }
 
 /** Glue database -> Redshift schema name before folding, or null when the database is not included. */

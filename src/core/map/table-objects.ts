@@ -29,6 +29,7 @@ export class TableObjects {
   readonly #memberships = new Map<number, Uint8Array>();
   readonly #subsetLists = new Map<number, number>();
   readonly #diagnostics: Diagnostic[];
+  readonly #reportedSystemColumns = new Set<string>();
   /** Per table id: 1 when another catalog table maps to the same Redshift table (made on first use). */
   #colliding: Uint8Array | undefined;
 
@@ -118,11 +119,17 @@ export class TableObjects {
     return id;
   }
 
+  /** A column name that cannot be a name in the dialect, or only of a system column (no table has such a column). */
+  readonly #isInvalidColumn = (name: string): boolean => {
+    const folded = this.#names.fold(name);
+    return folded === null || this.#names.isSystemColumn(folded);
+  };
+
   /** A column whose name is invalid, or that shares its Redshift name with another (#sortedColumns leaves both out). */
   #hasInvalidColumn(tableId: number): boolean {
     if (this.#invalidColumns[tableId] === 0) {
       const names = this.#tables[tableId]!.columnNames;
-      const invalid = names.some((c) => this.#names.fold(c) === null) || (names.some(this.#names.changes) && this.#sortedColumns(tableId).names.includes(null));
+      const invalid = names.some(this.#isInvalidColumn) || (names.some(this.#names.changes) && this.#sortedColumns(tableId).names.includes(null));
       this.#invalidColumns[tableId] = invalid ? 2 : 1;
     }
     return this.#invalidColumns[tableId] === 2;
@@ -132,7 +139,13 @@ export class TableObjects {
     const info = this.#tables[tableId]!;
     const inSet = this.#membership(columnSet);
     info.columnNames.forEach((glue, c) => {
-      if (inSet[info.columnSetIds[c]!] === 1 && this.#names.fold(glue) === null) this.#names.nameOf(glue, () => `column ${info.database}.${info.table}.${glue}`);
+      if (inSet[info.columnSetIds[c]!] !== 1 || !this.#isInvalidColumn(glue)) return;
+      const where = `column ${info.database}.${info.table}.${glue}`;
+      const folded = this.#names.nameOf(glue, () => where);
+      if (folded !== null && !this.#reportedSystemColumns.has(where)) {
+        this.#reportedSystemColumns.add(where);
+        this.#diagnostics.push(error(`${where}: ${folded} is the name of a system column, which no warehouse table can have: left out of column-level grants`));
+      }
     });
     const list = this.#subsetColumns(tableId, columnSet);
     return list.length === 0 ? 0 : this.#registry.addColumns(list);
@@ -158,7 +171,7 @@ export class TableObjects {
       const info = this.#tables[tableId]!;
       const folded = info.columnNames.map(this.#names.fold);
       const order = info.columnNames.map((_, c) => c).sort((a, b) => compareNullable(folded[a]!, folded[b]!));
-      const names = order.map((c) => folded[c]!);
+      const names = order.map((c) => (folded[c] === null || this.#names.isSystemColumn(folded[c]!) ? null : folded[c]!));
       const unique = info.columnNames.some(this.#names.changes) ? this.#withoutShared(info, order, names) : names;
       sorted = { names: unique, setIds: Int32Array.from(order, (c) => info.columnSetIds[c]!) };
       this.#sorted[tableId] = sorted;
