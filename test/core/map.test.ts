@@ -255,6 +255,18 @@ const rows: readonly Row[] = [
     dialect: "postgres",
     grants: ["group analyst SELECT sales.orders(id,oid)", "group analyst USAGE sales"],
   },
+  {
+    situation: "a name ending with a space (redshift) -> error, skipped: Redshift compares 'orders ' equal to 'orders' (r_Character_types), so the state and the SVV views would confuse them",
+    databases: [database("sales", { access: "public" }, [table("orders ", {}, ["id"]), table("lines", {}, ["id"])])],
+    grants: ["group analyst SELECT sales.lines", "group analyst USAGE sales"],
+    diagnostic: /error: table sales\.orders : name "orders " ends with a space/,
+  },
+  {
+    situation: "a name ending with a space is kept in postgres, which compares it exactly",
+    databases: [database("sales", { access: "public" }, [table("orders ", {}, ["id"])])],
+    dialect: "postgres",
+    grants: ["group analyst SELECT sales.orders ", "group analyst USAGE sales"],
+  },
   // Privileges (DESIGN §3)
   {
     situation: "ALL on a full table (redshift) -> SELECT, INSERT, DELETE, DROP + USAGE",

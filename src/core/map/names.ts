@@ -25,6 +25,9 @@ export function invalidNameReason(folded: string, dialect: Dialect): string | nu
   if (folded.length === 0) return "is empty";
   if (folded.includes("\u0000")) return "contains NUL";
   if (dialect === "redshift" && NOT_PRINTABLE.test(folded)) return "contains a character that is not printable (Redshift identifiers are UTF-8 printable characters only)";
+  // r_Character_types: "Trailing spaces in VARCHAR and CHAR values are treated as semantically insignificant when values are compared":
+  // 'a ' = 'a' in every lookup of the state schema and the SVV views, so such a name would be confused with another.
+  if (dialect === "redshift" && folded.endsWith(" ")) return "ends with a space, which Redshift ignores when it compares names";
   const max = MAX_IDENTIFIER_BYTES[dialect];
   return Buffer.byteLength(folded, "utf8") > max ? `is longer than ${max} bytes (the ${dialect} limit)` : null;
 }
