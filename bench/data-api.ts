@@ -21,6 +21,8 @@ import { catalogOptions, phase } from "./run-phase.js";
 
 export interface DataApiRun {
   readonly ms: number;
+  /** The run's process (1 GB heap, as every bench phase). */
+  readonly maxRssMb: number;
   readonly grants: number;
   readonly metrics: DataApiMetrics;
 }
@@ -71,10 +73,10 @@ export async function dataApiBench(tables: number): Promise<DataApiFigures> {
 async function measuredRun(api: LocalDataApi, config: string, name: string): Promise<DataApiRun> {
   await api.reset();
   const result = await phase("apply", "--config", config);
-  const run = { ms: result.ms ?? 0, grants: Number(result.grants ?? 0), metrics: api.metrics() };
+  const run = { ms: result.ms ?? 0, grants: Number(result.grants ?? 0), maxRssMb: result.maxRssMb, metrics: api.metrics() };
   const m = run.metrics;
   console.log(
-    `${name.padEnd(12)} ${String(run.ms).padStart(7)} ms, ${run.grants} grants; calls: ${m.submitCalls} submit, ${m.describeCalls} describe, ` +
+    `${name.padEnd(12)} ${String(run.ms).padStart(7)} ms, ${run.grants} grants, peak RSS ${run.maxRssMb} MB; calls: ${m.submitCalls} submit, ${m.describeCalls} describe, ` +
       `${m.resultCalls} result, ${m.otherCalls} other; ${m.batches} batches (${m.statements} statements); sent ${mb(m.bytesSent)} MB ` +
       `(SQL ${mb(m.sqlBytes)} MB), received ${mb(m.bytesReceived)} MB; largest result read ${mb(m.largestResultBytes)} MB (${m.largestResultRows} rows)`,
   );
