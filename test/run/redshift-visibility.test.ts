@@ -8,7 +8,7 @@ import { reconcile } from "../../src/run/reconcile.js";
 import type { SqlExecutor } from "../../src/warehouse/executor.js";
 import { failureOf } from "../support/failure.js";
 import { catalog, database, policy, role, table } from "../support/catalog-builders.js";
-import { openRedshift, SYNC_SECRET, type RedshiftTarget } from "../warehouse/redshift-target.js";
+import { openRedshift, SYNC_OWNS_SALES_ORDERS, SYNC_SECRET, type RedshiftTarget } from "../warehouse/redshift-target.js";
 
 /**
  * A database user that is neither a superuser nor holds ACCESS SYSTEM TABLE sees in the SVV_*
@@ -32,12 +32,7 @@ function withPolicy(on: boolean): CatalogSnapshot {
 beforeAll(async () => {
   target = await openRedshift();
   await target.setup([
-    "CREATE USER sync PASSWORD DISABLE",
-    "CREATE SCHEMA sales",
-    "CREATE TABLE sales.orders (id int)",
-    "ALTER SCHEMA sales OWNER TO sync",
-    "ALTER TABLE sales.orders OWNER TO sync",
-    "CREATE GROUP analyst",
+    ...SYNC_OWNS_SALES_ORDERS,
     "GRANT CREATE ON DATABASE postgres TO sync",
     "GRANT ACCESS SYSTEM TABLE TO sync",
   ]);

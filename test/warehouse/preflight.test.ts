@@ -5,7 +5,7 @@ import { createPgliteExecutor, createPostgresExecutor, type PostgresExecutor } f
 import { checkTargetPermissions, permissionProblem, permissionQueries } from "../../src/warehouse/preflight.js";
 import { createTestDatabase, startPostgres, type RunningPostgres } from "../support/postgres.js";
 import { failureOf } from "../support/failure.js";
-import { openRedshift, SYNC_SECRET, type RedshiftTarget } from "./redshift-target.js";
+import { openRedshift, SYNC_OWNS_SALES_ORDERS, SYNC_SECRET, type RedshiftTarget } from "./redshift-target.js";
 
 
 /** Roles are per cluster: created once, whichever database comes first. */
@@ -179,12 +179,7 @@ describe("checkTargetPermissions in Redshift mode: who can see every identity's 
   beforeAll(async () => {
     target = await openRedshift();
     await target.setup([
-      "CREATE USER sync PASSWORD DISABLE",
-      "CREATE SCHEMA sales",
-      "CREATE TABLE sales.orders (id int)",
-      "ALTER SCHEMA sales OWNER TO sync",
-      "ALTER TABLE sales.orders OWNER TO sync",
-      "CREATE GROUP analyst",
+      ...SYNC_OWNS_SALES_ORDERS,
       "GRANT SELECT ON sales.orders TO GROUP analyst",
     ]);
     sync = target.executorAs(SYNC_SECRET);

@@ -9,6 +9,16 @@ import { type LocalDataApi, type RedshiftOptions, startLocalDataApi } from "../s
 /** The secret that signs in as the non-superuser `sync` (a user the test creates). */
 export const SYNC_SECRET = "arn:aws:secretsmanager:us-east-1:123456789012:secret:sync-AbCdEf";
 
+/** A table sales.orders and its schema, owned by the non-superuser `sync`, and a group analyst: the setup of the visibility tests. */
+export const SYNC_OWNS_SALES_ORDERS: readonly string[] = [
+  "CREATE USER sync PASSWORD DISABLE",
+  "CREATE SCHEMA sales",
+  "CREATE TABLE sales.orders (id int)",
+  "ALTER SCHEMA sales OWNER TO sync",
+  "ALTER TABLE sales.orders OWNER TO sync",
+  "CREATE GROUP analyst",
+];
+
 export interface RedshiftTarget {
   readonly api: LocalDataApi;
   /** The production executor, redshift dialect, signed in as the IAM identity (a superuser). */
