@@ -19,21 +19,29 @@ export const PAGE_ROWS = 50_000;
 
 /** `values` as quoted literal lists of at most `maxBytes` each (at least one value per list); [] for no values. */
 export function literalChunks(values: readonly string[], dialect: Dialect, maxBytes = IN_LIST_BYTES): string[] {
-  const chunks: string[] = [];
-  let current: string[] = [];
-  let bytes = 0;
-  for (const value of values) {
-    const literal = quoteLiteral(value, dialect);
-    const size = byteLength(literal) + 2;
-    if (current.length > 0 && bytes + size > maxBytes) {
-      chunks.push(current.join(", "));
+  const literals = values.map((value) => quoteLiteral(value, dialect));
+  return packInOrder(literals, (literal) => [byteLength(literal) + 2], [maxBytes]).map((chunk) => chunk.join(", "));
+}
+
+/**
+ * Consecutive items in chunks, each within every limit (a cost per limit), a chunk closed when the
+ * next item would pass one; an item over a limit on its own is a chunk of its own.
+ */
+function packInOrder<T>(items: readonly T[], costs: (item: T) => readonly number[], limits: readonly number[]): T[][] {
+  const chunks: T[][] = [];
+  let current: T[] = [];
+  let used = limits.map(() => 0);
+  for (const item of items) {
+    const cost = costs(item);
+    if (current.length > 0 && cost.some((c, i) => used[i]! + c > limits[i]!)) {
+      chunks.push(current);
       current = [];
-      bytes = 0;
+      used = limits.map(() => 0);
     }
-    current.push(literal);
-    bytes += size;
+    current.push(item);
+    used = used.map((u, i) => u + cost[i]!);
   }
-  if (current.length > 0) chunks.push(current.join(", "));
+  if (current.length > 0) chunks.push(current);
   return chunks;
 }
 
@@ -96,22 +104,6 @@ export interface SchemaRows {
  * chunk of its own (read in pages). Schemas without rows are left out: there is nothing to read.
  */
 export function schemaChunks(census: readonly SchemaRows[], dialect: Dialect, pageRows = PAGE_ROWS, maxBytes = IN_LIST_BYTES): string[][] {
-  const chunks: string[][] = [];
-  let current: string[] = [];
-  let rows = 0;
-  let bytes = 0;
-  for (const { schema, rows: n } of [...census].filter((c) => c.rows > 0).sort((a, b) => compareStrings(a.schema, b.schema))) {
-    const size = byteLength(quoteLiteral(schema, dialect)) + 2;
-    if (current.length > 0 && (rows + n > pageRows || bytes + size > maxBytes)) {
-      chunks.push(current);
-      current = [];
-      rows = 0;
-      bytes = 0;
-    }
-    current.push(schema);
-    rows += n;
-    bytes += size;
-  }
-  if (current.length > 0) chunks.push(current);
-  return chunks;
+  const withRows = census.filter((c) => c.rows > 0).sort((a, b) => compareStrings(a.schema, b.schema));
+  return packInOrder(withRows, (c) => [c.rows, byteLength(quoteLiteral(c.schema, dialect)) + 2], [pageRows, maxBytes]).map((chunk) => chunk.map((c) => c.schema));
 }

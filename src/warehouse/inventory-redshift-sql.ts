@@ -113,15 +113,17 @@ export function redshiftInventoryQueries(request: InventoryRequest): RedshiftInv
   };
 }
 
-/** The schema conditions of a request: the excluded ones left out, an incremental run's listed ones only (chunked). */
+/** The excluded schemas left out (they are few: the state schema). */
+function excludedSchemas(request: InventoryRequest, column: string): string {
+  return request.excludeSchemas.length === 0 ? "TRUE" : literalChunks(request.excludeSchemas, "redshift").map((list) => `${column} NOT IN (${list})`).join(" AND ");
+}
+
+/** The schema conditions of a request: the excluded ones left out, an incremental run's listed ones only (chunked: the list may be long). */
 function schemaScopes(request: InventoryRequest): (column: string) => string[] {
-  // Excluded schemas are few (the state schema); an incremental run's scope may be long: chunked.
-  const excluded = (column: string): string =>
-    request.excludeSchemas.length === 0 ? "TRUE" : literalChunks(request.excludeSchemas, "redshift").map((list) => `${column} NOT IN (${list})`).join(" AND ");
   return (column) => {
     const only = request.onlySchemas;
-    if (only === undefined) return [excluded(column)];
-    return literalChunks(only, "redshift").map((list) => `${excluded(column)} AND ${column} IN (${list})`);
+    if (only === undefined) return [excludedSchemas(request, column)];
+    return literalChunks(only, "redshift").map((list) => `${excludedSchemas(request, column)} AND ${column} IN (${list})`);
   };
 }
 
@@ -139,7 +141,7 @@ function chunkedRead(view: ScaledView, condition: string): ChunkedRead {
 
 /** onlyTables: one read per schema and chunk of its table names, keyed from the table on. */
 function tableReads(request: InventoryRequest, view: ScaledView, condition: string): KeysetQuery[] {
-  const excluded = schemaScopes({ ...request, onlySchemas: undefined })(view.schemaColumn)[0]!;
+  const excluded = excludedSchemas(request, view.schemaColumn);
   const bySchema = new Map<string, Set<string>>();
   for (const { schema, table } of request.onlyTables ?? []) bySchema.set(schema, (bySchema.get(schema) ?? new Set()).add(table));
   return [...bySchema.keys()].sort(compareStrings).flatMap((schema) =>
